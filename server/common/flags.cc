@@ -22,8 +22,7 @@ void FlagSet::String(const std::string& name, std::string* target, const std::st
   Add(Flag{name, short_name, Kind::kString, target, help, *target});
 }
 
-void FlagSet::Int(const std::string& name, int* target, const std::string& help,
-                  char short_name) {
+void FlagSet::Int(const std::string& name, int* target, const std::string& help, char short_name) {
   Add(Flag{name, short_name, Kind::kInt, target, help, std::to_string(*target)});
 }
 

@@ -28,8 +28,8 @@ class FlagSet {
   void Double(const std::string& name, double* target, const std::string& help);
   void Bool(const std::string& name, bool* target, const std::string& help);
   // A flag that may be given many times; each value is appended.
-  void Repeated(const std::string& name, std::vector<std::string>* target,
-                const std::string& help, char short_name = 0);
+  void Repeated(const std::string& name, std::vector<std::string>* target, const std::string& help,
+                char short_name = 0);
 
   // Parses argv. Returns InvalidArgument naming the flag for an unknown flag, a missing value or
   // a value of the wrong type. Sets help_requested() for --help/-h (and parses nothing more).

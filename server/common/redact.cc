@@ -29,7 +29,8 @@ const std::vector<Rule>& Rules() {
     };
     add(R"(-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$))",
         "[REDACTED PRIVATE KEY]", true);
-    add(R"((authorization\s*[:=]\s*"?)(bearer|basic|token|digest)\s+[^\s",;]+)", "\\1\\2 [REDACTED]");
+    add(R"((authorization\s*[:=]\s*"?)(bearer|basic|token|digest)\s+[^\s",;]+)",
+        "\\1\\2 [REDACTED]");
     add(R"(\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,})", "\\1 [REDACTED]");
     add(R"(([a-z][a-z0-9+.-]*://[^/\s:@]*):[^@\s/]+@)", "\\1:[REDACTED]@");
     add(R"(\b((?:[a-z0-9_-]*)(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key|private[_-]?key|credentials?)(?:[a-z0-9_-]*))(\\?["']?\s*[:=]\s*\\?["']?)([^\s"',;&}\\]+))",

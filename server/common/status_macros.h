@@ -8,10 +8,10 @@
 #include "absl/status/statusor.h"
 
 // Returns from the current function with `expr`'s status when it is not OK.
-#define RETURN_IF_ERROR(expr)                                  \
-  do {                                                         \
-    const ::absl::Status _remediator_status = (expr);          \
-    if (!_remediator_status.ok()) return _remediator_status;   \
+#define RETURN_IF_ERROR(expr)                                \
+  do {                                                       \
+    const ::absl::Status _remediator_status = (expr);        \
+    if (!_remediator_status.ok()) return _remediator_status; \
   } while (false)
 
 #define REMEDIATOR_CONCAT_INNER_(a, b) a##b

@@ -115,8 +115,7 @@ absl::Status ReadDuration(const YamlDocument& doc, const YAML::Node& map, std::s
   if (!v.IsDefined() || v.IsNull()) return absl::OkStatus();
   absl::Duration d;
   if (!v.IsScalar() || !absl::ParseDuration(v.Scalar(), &d) || d < absl::ZeroDuration()) {
-    return YamlError(doc, v, key,
-                     "wants a duration like 30s, 1m30s or 250ms, got " + KindName(v));
+    return YamlError(doc, v, key, "wants a duration like 30s, 1m30s or 250ms, got " + KindName(v));
   }
   *out = d;
   return absl::OkStatus();
@@ -149,8 +148,9 @@ absl::Status CheckKnownKeys(const YamlDocument& doc, const YAML::Node& map,
     if (allowed.count(key) == 0) {
       std::string known;
       for (const auto& k : allowed) known += (known.empty() ? "" : ", ") + k;
-      return YamlError(doc, entry.first, key,
-                       absl::StrCat("unknown key in ", std::string(where), " (known: ", known, ")"));
+      return YamlError(
+          doc, entry.first, key,
+          absl::StrCat("unknown key in ", std::string(where), " (known: ", known, ")"));
     }
   }
   return absl::OkStatus();

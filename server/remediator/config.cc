@@ -1,0 +1,127 @@
+#include "server/remediator/config.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/common/status_macros.h"
+#include "server/common/yaml_config.h"
+
+namespace remediator {
+namespace {
+
+// Fills the fields whose flag was not given from the YAML document.
+absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, RemediatorConfig& c) {
+  const YAML::Node& root = doc.root;
+  RETURN_IF_ERROR(
+      CheckKnownKeys(doc, root,
+                     {"listen", "state_dir", "auth_token_file", "log_format", "tls", "kubeconfig",
+                      "context", "mode", "gitops", "telephony", "oncall", "llm"},
+                     "the remediator config"));
+  auto read = [&](const char* flag, const YAML::Node& map, const char* key,
+                  std::string* out) -> absl::Status {
+    if (flags.IsSet(flag)) return absl::OkStatus();
+    return ReadString(doc, map, key, out);
+  };
+  RETURN_IF_ERROR(read("listen", root, "listen", &c.server.listen));
+  RETURN_IF_ERROR(read("state-dir", root, "state_dir", &c.state_dir));
+  RETURN_IF_ERROR(read("auth-token-file", root, "auth_token_file", &c.auth_token_file));
+  RETURN_IF_ERROR(read("log-format", root, "log_format", &c.log_format));
+  RETURN_IF_ERROR(read("kubeconfig", root, "kubeconfig", &c.kubeconfig));
+  RETURN_IF_ERROR(read("context", root, "context", &c.context));
+  RETURN_IF_ERROR(read("mode", root, "mode", &c.mode));
+  RETURN_IF_ERROR(read("oncall", root, "oncall", &c.oncall));
+  if (YAML::Node tls = root["tls"]; tls) {
+    RETURN_IF_ERROR(CheckKnownKeys(doc, tls, {"cert_file", "key_file", "client_ca_file"}, "tls"));
+    RETURN_IF_ERROR(read("tls-cert", tls, "cert_file", &c.server.tls_cert_file));
+    RETURN_IF_ERROR(read("tls-key", tls, "key_file", &c.server.tls_key_file));
+    RETURN_IF_ERROR(read("tls-client-ca", tls, "client_ca_file", &c.server.tls_client_ca_file));
+  }
+  if (YAML::Node gitops = root["gitops"]; gitops) {
+    RETURN_IF_ERROR(CheckKnownKeys(doc, gitops, {"repo", "branch"}, "gitops"));
+    RETURN_IF_ERROR(read("gitops-repo", gitops, "repo", &c.gitops_repo));
+    RETURN_IF_ERROR(read("gitops-branch", gitops, "branch", &c.gitops_branch));
+  }
+  if (YAML::Node telephony = root["telephony"]; telephony) {
+    RETURN_IF_ERROR(CheckKnownKeys(doc, telephony, {"address", "token_file"}, "telephony"));
+    RETURN_IF_ERROR(read("telephony", telephony, "address", &c.telephony));
+    RETURN_IF_ERROR(read("telephony-token-file", telephony, "token_file", &c.telephony_token_file));
+  }
+  if (YAML::Node llm = root["llm"]; llm) {
+    RETURN_IF_ERROR(CheckKnownKeys(doc, llm, {"url", "model"}, "llm"));
+    RETURN_IF_ERROR(read("llm-url", llm, "url", &c.llm_url));
+    RETURN_IF_ERROR(read("llm-model", llm, "model", &c.llm_model));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Validate(const RemediatorConfig& c) {
+  if (c.mode != "observe" && c.mode != "suggest" && c.mode != "fix") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mode \"", c.mode, "\" is not one of observe, suggest, fix"));
+  }
+  if (c.log_format != "text" && c.log_format != "json") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("log format \"", c.log_format, "\" is not text or json"));
+  }
+  if (c.state_dir.empty()) return absl::InvalidArgumentError("state dir is empty");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void DeclareRemediatorFlags(FlagSet& flags, RemediatorConfig& c) {
+  flags.String("config", &c.config_file, "YAML config file; flags given on the command line win");
+  flags.String("listen", &c.server.listen,
+               "HOST:PORT to serve gRPC on; port 0 picks a free port and prints "
+               "\"listening on HOST:PORT\"");
+  flags.String("state-dir", &c.state_dir,
+               "directory for the SQLite store (remediator.db) and other state");
+  flags.String("auth-token-file", &c.auth_token_file,
+               "file holding the bearer token clients must send; empty disables auth");
+  flags.String("log-format", &c.log_format, "log format on stderr: text or json");
+  flags.String("tls-cert", &c.server.tls_cert_file, "PEM certificate chain: serve TLS");
+  flags.String("tls-key", &c.server.tls_key_file, "PEM private key for --tls-cert");
+  flags.String("tls-client-ca", &c.server.tls_client_ca_file,
+               "PEM CA bundle: require client certificates signed by it (mutual TLS)");
+  flags.String("kubeconfig", &c.kubeconfig,
+               "kubeconfig of the cluster to watch and repair (KUBECONFIG is honoured too)");
+  flags.String("context", &c.context, "kubeconfig context to use (default: current-context)");
+  flags.String("mode", &c.mode,
+               "observe (detect only), suggest (propose fixes, apply nothing) or fix (apply, "
+               "verify, open PRs)");
+  flags.String("gitops-repo", &c.gitops_repo, "URL or path of the GitOps repository");
+  flags.String("gitops-branch", &c.gitops_branch, "base branch of the GitOps repository");
+  flags.String("telephony", &c.telephony, "HOST:PORT of the Telephony server used for calls");
+  flags.String("telephony-token-file", &c.telephony_token_file,
+               "bearer token file for the Telephony server");
+  flags.String("oncall", &c.oncall, "on-call policy YAML (who to call, when)");
+  flags.String("llm-url", &c.llm_url,
+               "OpenAI-compatible base URL (e.g. http://kubeai/openai/v1); empty: playbooks only");
+  flags.String("llm-model", &c.llm_model, "model name for --llm-url");
+  flags.set_epilogue(
+      "Exit codes: 0 stopped cleanly, 1 runtime failure, 2 bad usage or bad configuration.\n"
+      "Example: remediator --listen 127.0.0.1:0 --state-dir /tmp/r --telephony 127.0.0.1:50052");
+}
+
+absl::StatusOr<RemediatorConfig> LoadRemediatorConfig(int argc, const char* const* argv, bool* help,
+                                                      std::string* usage) {
+  RemediatorConfig config;
+  FlagSet flags("remediator",
+                "Detects failing Kubernetes workloads, fixes them with a verified manifest "
+                "change and a pull request, or phones the on-call person.");
+  DeclareRemediatorFlags(flags, config);
+  RETURN_IF_ERROR(flags.Parse(argc, argv));
+  *help = flags.help_requested();
+  *usage = flags.Usage();
+  if (*help) return config;
+  if (!flags.positional().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument \"", flags.positional()[0], "\" (see --help)"));
+  }
+  if (!config.config_file.empty()) {
+    ASSIGN_OR_RETURN(YamlDocument doc, LoadYamlFile(config.config_file));
+    RETURN_IF_ERROR(ApplyYaml(doc, flags, config));
+  }
+  RETURN_IF_ERROR(Validate(config));
+  return config;
+}
+
+}  // namespace remediator

@@ -1,0 +1,56 @@
+// RemediatorConfig: every setting of the `remediator` binary, read from a YAML file (--config)
+// and overridden by flags. Keys are the flag names with '_' for '-':
+//
+//   listen: 127.0.0.1:50051
+//   state_dir: /var/lib/remediator
+//   auth_token_file: /etc/remediator/token
+//   log_format: json
+//   tls: {cert_file: ..., key_file: ..., client_ca_file: ...}
+//   kubeconfig: /etc/remediator/app-cluster.kubeconfig
+//   context: app
+//   mode: fix                      # observe | suggest | fix
+//   gitops: {repo: file:///srv/gitops.git, branch: main}
+//   telephony: {address: 127.0.0.1:50052, token_file: ...}
+//   oncall: /etc/remediator/oncall.yaml
+//   llm: {url: http://kubeai/openai/v1, model: qwen2.5-coder-1.5b}
+#ifndef REMEDIATOR_SERVER_REMEDIATOR_CONFIG_H_
+#define REMEDIATOR_SERVER_REMEDIATOR_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/common/flags.h"
+#include "server/common/grpc_server.h"
+
+namespace remediator {
+
+struct RemediatorConfig {
+  std::string config_file;
+  ServerOptions server;  // listen and TLS
+  std::string state_dir = "./remediator-state";
+  std::string auth_token_file;
+  std::string log_format = "text";
+  std::string kubeconfig;
+  std::string context;
+  std::string mode = "fix";
+  std::string gitops_repo;
+  std::string gitops_branch = "main";
+  std::string telephony;
+  std::string telephony_token_file;
+  std::string oncall;
+  std::string llm_url;
+  std::string llm_model;
+};
+
+// Declares every flag of the `remediator` binary on `flags`, bound to `config`.
+void DeclareRemediatorFlags(FlagSet& flags, RemediatorConfig& config);
+
+// Parses argv into a config: flags first, then the --config file for what flags did not set.
+// InvalidArgument for bad flags, a bad file (naming file, line and key) or a bad value
+// (e.g. --mode banana). Sets *help when --help was asked (and returns the usage in *usage).
+absl::StatusOr<RemediatorConfig> LoadRemediatorConfig(int argc, const char* const* argv, bool* help,
+                                                      std::string* usage);
+
+}  // namespace remediator
+
+#endif  // REMEDIATOR_SERVER_REMEDIATOR_CONFIG_H_

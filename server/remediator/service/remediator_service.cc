@@ -1,0 +1,265 @@
+#include "server/remediator/service/remediator_service.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/grpc_status.h"
+#include "server/common/phone_number.h"
+#include "server/common/time_util.h"
+#include "server/remediator/core/enum_names.h"
+
+namespace remediator {
+namespace {
+
+grpc::Status InvalidArgument(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+}
+
+// Checks what the Ingestor cannot: the batch's shape. Payload contents are the classifier's.
+grpc::Status ValidateBatch(const v1::ReportErrorRequest& request) {
+  if (request.observations_size() == 0) {
+    return InvalidArgument("observations is empty: send at least one observation");
+  }
+  if (request.observations_size() > kMaxObservationsPerBatch) {
+    return InvalidArgument(absl::StrCat("a batch holds at most ", kMaxObservationsPerBatch,
+                                        " observations, got ", request.observations_size(),
+                                        ": split it"));
+  }
+  for (int i = 0; i < request.observations_size(); ++i) {
+    if (request.observations(i).payload_case() == v1::Observation::PAYLOAD_NOT_SET) {
+      return InvalidArgument(absl::StrCat(
+          "observations[", i,
+          "]: no payload; set one of pod_json, event_json, watch_event_json, cri_log, pod_log, "
+          "loki"));
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CheckPageSize(int page_size) {
+  if (page_size < 0 || page_size > 1000) {
+    return InvalidArgument(
+        absl::StrCat("page_size must be between 0 (server default) and 1000, got ", page_size));
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+telephony::v1::IncidentSummary SummarizeForSpeech(const v1::Incident& incident) {
+  telephony::v1::IncidentSummary summary;
+  summary.set_incident_id(incident.id());
+  summary.set_cluster(incident.workload().cluster());
+  summary.set_namespace_(incident.workload().namespace_());
+  summary.set_workload_kind(incident.workload().kind());
+  summary.set_workload_name(incident.workload().name());
+  summary.set_container(incident.workload().container());
+  summary.set_error_class(ErrorClassName(incident.error_class()));
+  summary.set_summary(incident.summary());
+  summary.set_severity(incident.severity());
+  return summary;
+}
+
+grpc::Status RemediatorService::ReportError(grpc::ServerContext* context,
+                                            const v1::ReportErrorRequest* request,
+                                            v1::ReportErrorResponse* response) {
+  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
+  if (grpc::Status s = ValidateBatch(*request); !s.ok()) return s;
+  absl::StatusOr<std::vector<v1::Detection>> detections = ingestor_.Ingest(request->observations());
+  if (!detections.ok()) return ToGrpcStatus(detections.status());
+  for (auto& detection : *detections) *response->add_detections() = std::move(detection);
+  return grpc::Status::OK;
+}
+
+grpc::Status RemediatorService::ReportErrorStream(
+    grpc::ServerContext* context, grpc::ServerReader<v1::ReportErrorRequest>* reader,
+    v1::ReportErrorStreamResponse* response) {
+  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
+  // Each batch is stored as it arrives, so memory stays bounded by one batch. The response (the
+  // sender's acknowledgement) is only sent after the last batch is stored; an error stops the
+  // stream, and the sender resends what it has not seen acknowledged (at-least-once).
+  std::set<std::string> incident_ids;
+  v1::ReportErrorRequest batch;
+  while (reader->Read(&batch)) {
+    if (grpc::Status s = ValidateBatch(batch); !s.ok()) {
+      return InvalidArgument(absl::StrCat("batch ", response->batches(), ": ", s.error_message()));
+    }
+    absl::StatusOr<std::vector<v1::Detection>> detections = ingestor_.Ingest(batch.observations());
+    if (!detections.ok()) {
+      absl::Status status = detections.status();
+      return ToGrpcStatus(absl::Status(
+          status.code(), absl::StrCat("batch ", response->batches(), ": ", status.message())));
+    }
+    response->set_batches(response->batches() + 1);
+    response->set_observations(response->observations() + batch.observations_size());
+    for (const auto& detection : *detections) {
+      if (detection.incident_id().empty()) continue;
+      response->set_detections(response->detections() + 1);
+      incident_ids.insert(detection.incident_id());
+    }
+  }
+  for (const auto& id : incident_ids) response->add_incident_ids(id);
+  return grpc::Status::OK;
+}
+
+grpc::Status RemediatorService::GetIncident(grpc::ServerContext* context,
+                                            const v1::GetIncidentRequest* request,
+                                            v1::Incident* response) {
+  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
+  if (request->id().empty()) return InvalidArgument("id is empty: give an incident id");
+  absl::StatusOr<v1::Incident> incident = store_.GetIncident(request->id());
+  if (!incident.ok()) return ToGrpcStatus(incident.status());
+  *response = *std::move(incident);
+  return grpc::Status::OK;
+}
+
+grpc::Status RemediatorService::ListIncidents(grpc::ServerContext* context,
+                                              const v1::ListIncidentsRequest* request,
+                                              v1::ListIncidentsResponse* response) {
+  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
+  if (grpc::Status s = CheckPageSize(request->page_size()); !s.ok()) return s;
+  IncidentFilter filter;
+  filter.state = request->state();
+  filter.error_class = request->error_class();
+  filter.namespace_name = request->namespace_();
+  filter.page_size = request->page_size();
+  filter.page_token = request->page_token();
+  absl::StatusOr<IncidentPage> page = store_.ListIncidents(filter);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (auto& incident : page->incidents) *response->add_incidents() = std::move(incident);
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status RemediatorService::AttemptFix(grpc::ServerContext* context,
+                                           const v1::AttemptFixRequest* request,
+                                           v1::FixAttempt* /*response*/) {
+  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
+  if (request->incident_id().empty()) {
+    return InvalidArgument("incident_id is empty: give the incident to fix");
+  }
+  absl::StatusOr<v1::Incident> incident = store_.GetIncident(request->incident_id());
+  if (!incident.ok()) return ToGrpcStatus(incident.status());
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                      "AttemptFix needs the remediation engine (playbooks, LLM strategy, guard, "
+                      "dry-run, apply, verify and rollback), which this build does not have yet");
+}
+
+grpc::Status RemediatorService::ListFixAttempts(grpc::ServerContext* context,
+                                                const v1::ListFixAttemptsRequest* request,
+                                                v1::ListFixAttemptsResponse* response) {
+  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
+  if (request->incident_id().empty()) return InvalidArgument("incident_id is empty");
+  absl::StatusOr<std::vector<v1::FixAttempt>> attempts =
+      store_.ListFixAttempts(request->incident_id());
+  if (!attempts.ok()) return ToGrpcStatus(attempts.status());
+  for (auto& attempt : *attempts) *response->add_attempts() = std::move(attempt);
+  return grpc::Status::OK;
+}
+
+grpc::Status RemediatorService::OpenPullRequest(grpc::ServerContext* context,
+                                                const v1::OpenPullRequestRequest* request,
+                                                v1::PullRequest* /*response*/) {
+  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
+  if (request->incident_id().empty() && request->fix_attempt_id().empty()) {
+    return InvalidArgument("give incident_id or fix_attempt_id");
+  }
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                      "OpenPullRequest needs the GitOps integration (libgit2 branch, commit and "
+                      "push; GitHub, GitLab, Gitea or local forge), which this build does not "
+                      "have yet");
+}
+
+grpc::Status RemediatorService::GetPullRequest(grpc::ServerContext* context,
+                                               const v1::GetPullRequestRequest* request,
+                                               v1::PullRequest* response) {
+  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
+  if (request->id().empty()) return InvalidArgument("id is empty: give a pull request id");
+  absl::StatusOr<v1::PullRequest> pr = store_.GetPullRequest(request->id());
+  if (!pr.ok()) return ToGrpcStatus(pr.status());
+  *response = *std::move(pr);
+  return grpc::Status::OK;
+}
+
+grpc::Status RemediatorService::ListPullRequests(grpc::ServerContext* context,
+                                                 const v1::ListPullRequestsRequest* request,
+                                                 v1::ListPullRequestsResponse* response) {
+  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
+  if (grpc::Status s = CheckPageSize(request->page_size()); !s.ok()) return s;
+  absl::StatusOr<PullRequestPage> page =
+      store_.ListPullRequests(request->incident_id(), request->page_size(), request->page_token());
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (auto& pr : page->pull_requests) *response->add_pull_requests() = std::move(pr);
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status RemediatorService::PlaceCall(grpc::ServerContext* context,
+                                          const v1::PlaceCallRequest* request,
+                                          telephony::v1::CallRecord* response) {
+  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
+  if (request->incident_id().empty() && request->message().empty()) {
+    return InvalidArgument("give incident_id (to explain an incident) or message (to speak)");
+  }
+  if (request->number().empty()) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "number is empty and choosing the on-call person needs the on-call "
+                        "policy, which this build does not have yet: give a number");
+  }
+  if (absl::Status valid = ValidatePhoneNumber(request->number()); !valid.ok()) {
+    return ToGrpcStatus(valid);
+  }
+  telephony::v1::PlaceCallRequest call;
+  if (!request->incident_id().empty()) {
+    absl::StatusOr<v1::Incident> incident = store_.GetIncident(request->incident_id());
+    if (!incident.ok()) return ToGrpcStatus(incident.status());
+    *call.mutable_incident() = SummarizeForSpeech(*incident);
+  }
+  if (phone_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "no Telephony server is configured: start the remediator with "
+                        "--telephony HOST:PORT");
+  }
+  call.set_number(request->number());
+  call.set_message(request->message());
+  call.set_language(request->language());
+  call.set_idempotency_key(request->idempotency_key());
+  absl::StatusOr<telephony::v1::CallRecord> record = phone_->PlaceCall(call);
+  if (!record.ok()) return ToGrpcStatus(record.status());
+  if (record->incident_id().empty()) record->set_incident_id(request->incident_id());
+  absl::StatusOr<telephony::v1::CallRecord> stored = store_.PutCall(*record);
+  if (!stored.ok()) return ToGrpcStatus(stored.status());
+  if (!request->incident_id().empty()) {
+    absl::Status linked = store_.LinkIncident(request->incident_id(), "", "", stored->call_id());
+    if (!linked.ok()) return ToGrpcStatus(linked);
+  }
+  *response = *std::move(stored);
+  return grpc::Status::OK;
+}
+
+grpc::Status RemediatorService::ListCalls(grpc::ServerContext* context,
+                                          const telephony::v1::ListCallsRequest* request,
+                                          telephony::v1::ListCallsResponse* response) {
+  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
+  if (grpc::Status s = CheckPageSize(request->page_size()); !s.ok()) return s;
+  if (phone_ != nullptr) {
+    absl::StatusOr<telephony::v1::ListCallsResponse> calls = phone_->ListCalls(*request);
+    if (!calls.ok()) return ToGrpcStatus(calls.status());
+    *response = *std::move(calls);
+    return grpc::Status::OK;
+  }
+  CallFilter filter;
+  filter.incident_id = request->incident_id();
+  filter.number = request->number();
+  if (request->has_since()) filter.since = FromProtoTime(request->since());
+  if (request->has_until()) filter.until = FromProtoTime(request->until());
+  filter.page_size = request->page_size();
+  filter.page_token = request->page_token();
+  absl::StatusOr<CallPage> page = store_.ListCalls(filter);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (auto& call : page->calls) *response->add_calls() = std::move(call);
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+}  // namespace remediator

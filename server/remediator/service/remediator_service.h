@@ -1,0 +1,70 @@
+// RemediatorService is the gRPC face of remediator.v1.Remediator: each handler checks the
+// caller's token, validates the request (INVALID_ARGUMENT says which field is wrong and why),
+// calls core, and converts the result. No domain logic lives here.
+// Thread-safe: gRPC runs handlers concurrently; every collaborator is thread-safe.
+#ifndef REMEDIATOR_SERVER_REMEDIATOR_SERVICE_REMEDIATOR_SERVICE_H_
+#define REMEDIATOR_SERVER_REMEDIATOR_SERVICE_REMEDIATOR_SERVICE_H_
+
+#include "remediator/v1/remediator.grpc.pb.h"
+#include "server/common/auth.h"
+#include "server/common/clock.h"
+#include "server/remediator/core/incident_store.h"
+#include "server/remediator/core/ingestor.h"
+#include "server/remediator/core/phone.h"
+
+namespace remediator {
+
+// The largest batch ReportError accepts; bigger ones must be split.
+inline constexpr int kMaxObservationsPerBatch = 100000;
+
+class RemediatorService final : public v1::Remediator::Service {
+ public:
+  // All borrowed. `phone` may be null when no Telephony server is configured; PlaceCall then
+  // fails with FAILED_PRECONDITION and ListCalls reads the calls recorded in the store.
+  RemediatorService(const TokenAuth& auth, Ingestor& ingestor, IncidentStore& store, Phone* phone,
+                    Clock& clock)
+      : auth_(auth), ingestor_(ingestor), store_(store), phone_(phone), clock_(clock) {}
+
+  grpc::Status ReportError(grpc::ServerContext* context, const v1::ReportErrorRequest* request,
+                           v1::ReportErrorResponse* response) override;
+  grpc::Status ReportErrorStream(grpc::ServerContext* context,
+                                 grpc::ServerReader<v1::ReportErrorRequest>* reader,
+                                 v1::ReportErrorStreamResponse* response) override;
+  grpc::Status GetIncident(grpc::ServerContext* context, const v1::GetIncidentRequest* request,
+                           v1::Incident* response) override;
+  grpc::Status ListIncidents(grpc::ServerContext* context, const v1::ListIncidentsRequest* request,
+                             v1::ListIncidentsResponse* response) override;
+  grpc::Status AttemptFix(grpc::ServerContext* context, const v1::AttemptFixRequest* request,
+                          v1::FixAttempt* response) override;
+  grpc::Status ListFixAttempts(grpc::ServerContext* context,
+                               const v1::ListFixAttemptsRequest* request,
+                               v1::ListFixAttemptsResponse* response) override;
+  grpc::Status OpenPullRequest(grpc::ServerContext* context,
+                               const v1::OpenPullRequestRequest* request,
+                               v1::PullRequest* response) override;
+  grpc::Status GetPullRequest(grpc::ServerContext* context,
+                              const v1::GetPullRequestRequest* request,
+                              v1::PullRequest* response) override;
+  grpc::Status ListPullRequests(grpc::ServerContext* context,
+                                const v1::ListPullRequestsRequest* request,
+                                v1::ListPullRequestsResponse* response) override;
+  grpc::Status PlaceCall(grpc::ServerContext* context, const v1::PlaceCallRequest* request,
+                         telephony::v1::CallRecord* response) override;
+  grpc::Status ListCalls(grpc::ServerContext* context,
+                         const telephony::v1::ListCallsRequest* request,
+                         telephony::v1::ListCallsResponse* response) override;
+
+ private:
+  const TokenAuth& auth_;
+  Ingestor& ingestor_;
+  IncidentStore& store_;
+  Phone* phone_;
+  Clock& clock_;
+};
+
+// Builds what the Telephony service needs to explain `incident` aloud.
+telephony::v1::IncidentSummary SummarizeForSpeech(const v1::Incident& incident);
+
+}  // namespace remediator
+
+#endif  // REMEDIATOR_SERVER_REMEDIATOR_SERVICE_REMEDIATOR_SERVICE_H_
