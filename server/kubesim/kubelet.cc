@@ -1,0 +1,828 @@
+// The simulated scheduler + kubelet: binds pods to nodes, then runs each container through the
+// states a real kubelet/containerd would show for the image's behaviour in the world file
+// (image pulls, config errors, runc-init OOM, OOMKilled, crashes, probes, CrashLoopBackOff),
+// recording the same events and keeping per-instance logs.
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "server/kubesim/api_error.h"
+#include "server/kubesim/cluster.h"
+#include "server/kubesim/k8s_util.h"
+
+namespace remediator::kubesim {
+namespace {
+
+constexpr char kRuncInitOom[] =
+    "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
+    "runc create failed: unable to start container process: container init was OOM-killed "
+    "(memory limit too low?): unknown";
+
+struct LogLine {
+  absl::Time t;
+  std::string text;
+};
+
+std::string Hex64(const std::string& seed) {
+  std::string out;
+  uint32_t h = Fnv32a(seed);
+  for (int i = 0; i < 8; ++i) {
+    h = Fnv32a(seed + std::to_string(h) + std::to_string(i));
+    char buf[9];
+    std::snprintf(buf, sizeof(buf), "%08x", h);
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace
+
+struct ContainerSim {
+  enum Stage { kStart, kPullFailed, kRunning, kExited, kDone };
+  std::string name;
+  Stage stage = kStart;
+  absl::Time next = absl::InfiniteFuture();
+  int restarts = 0;
+  int crash_backoff = 0;
+  int pull_backoff = 0;
+  json state = {{"waiting", {{"reason", "ContainerCreating"}}}};
+  json last_state = json::object();
+  bool ready = false;
+  bool started = false;
+  bool ever_pulled = false;
+  absl::Time started_at;
+  absl::Time exit_at = absl::InfiniteFuture();
+  int exit_code = 0;
+  std::string exit_reason;
+  std::vector<std::string> exit_logs;
+  absl::Time next_liveness = absl::InfiniteFuture();
+  absl::Time next_readiness = absl::InfiniteFuture();
+  int liveness_failures = 0;
+  int instance = 0;
+  std::string container_id;  // current or last instance
+  std::string image_id;
+  std::map<std::string, std::vector<LogLine>> logs;  // by container id
+};
+
+struct Cluster::PodSim {
+  std::string uid;
+  bool scheduled = false;
+  std::string node;
+  std::string ip;
+  absl::Time next_schedule_try = absl::InfinitePast();
+  std::string unschedulable_message;
+  bool volumes_ok = false;
+  absl::Time next_volume_try = absl::InfinitePast();
+  std::vector<ContainerSim> containers;
+  std::map<std::string, std::string> transition_times;  // condition type+status -> time
+};
+
+namespace {
+
+struct PodCtx {
+  Cluster* cluster;
+  const json* pod;
+  Cluster::PodSim* sim;
+  std::string ns, name, uid;
+  const World* world;
+};
+
+std::string PodRef(const PodCtx& ctx) {
+  return absl::StrCat(ctx.name, "_", ctx.ns, "(", ctx.uid, ")");
+}
+
+void Event(const PodCtx& ctx, const std::string& container, const std::string& type,
+           const std::string& reason, const std::string& message, absl::Time t,
+           const std::string& component = "kubelet") {
+  std::string fp = container.empty() ? "" : absl::StrCat("spec.containers{", container, "}");
+  ctx.cluster->RecordEvent(*ctx.pod, fp, type, reason, message, component,
+                           component == "kubelet" ? ctx.sim->node : "", t);
+}
+
+int64_t MemoryLimit(const json& c) {
+  if (!c.contains("resources") || !c["resources"].contains("limits")) return 0;
+  return QuantityOr(c["resources"]["limits"].value("memory", json()), 0);
+}
+
+int64_t Request(const json& c, const std::string& res) {
+  if (!c.contains("resources")) return 0;
+  const json& r = c["resources"];
+  json v;
+  if (r.contains("requests") && r["requests"].contains(res))
+    v = r["requests"][res];
+  else if (r.contains("limits") && r["limits"].contains(res))
+    v = r["limits"][res];
+  if (v.is_null()) return 0;
+  std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+  if (res == "cpu") {
+    auto m = ParseCpuMillis(text);
+    return m.ok() ? *m : 0;
+  }
+  auto q = ParseQuantity(text);
+  return q.ok() ? *q : 0;
+}
+
+std::string Expand(const std::string& line, absl::Time t, const PodCtx& ctx,
+                   const std::string& container, const std::string& var = "") {
+  return absl::StrReplaceAll(
+      line, {{"${NGINX_TIME}", absl::FormatTime("%Y/%m/%d %H:%M:%S", t, absl::UTCTimeZone())},
+             {"${RFC3339}", Rfc3339(t)},
+             {"${POD}", ctx.name},
+             {"${CONTAINER}", container},
+             {"${VAR}", var}});
+}
+
+// The env var names a container will see, or an error message for a missing reference.
+std::string ConfigError(const PodCtx& ctx, const json& c, std::set<std::string>* names) {
+  Store& store = ctx.cluster->store();
+  if (c.contains("env")) {
+    for (const json& e : c["env"]) {
+      std::string name = e.value("name", "");
+      if (e.contains("valueFrom")) {
+        const json& vf = e["valueFrom"];
+        for (const auto& [ref, res, kind] :
+             std::vector<std::tuple<std::string, std::string, std::string>>{
+                 {"secretKeyRef", "secrets", "Secret"},
+                 {"configMapKeyRef", "configmaps", "ConfigMap"}}) {
+          if (!vf.contains(ref)) continue;
+          const json& r = vf[ref];
+          std::string rname = r.value("name", "");
+          std::string key = r.value("key", "");
+          bool optional = r.value("optional", false);
+          auto obj = store.Get(res, ctx.ns, rname);
+          if (!obj) {
+            if (optional) goto next_env;
+            return absl::StrCat(kind == "Secret" ? "secret" : "configmap", " \"", rname,
+                                "\" not found");
+          }
+          bool has = (obj->contains("data") && (*obj)["data"].contains(key)) ||
+                     (obj->contains("binaryData") && (*obj)["binaryData"].contains(key));
+          if (!has) {
+            if (optional) goto next_env;
+            return absl::StrCat("couldn't find key ", key, " in ", kind, " ", ctx.ns, "/", rname);
+          }
+        }
+      }
+      names->insert(name);
+    next_env:;
+    }
+  }
+  if (c.contains("envFrom")) {
+    for (const json& ef : c["envFrom"]) {
+      std::string prefix = ef.value("prefix", "");
+      for (const auto& [ref, res, word] :
+           std::vector<std::tuple<std::string, std::string, std::string>>{
+               {"secretRef", "secrets", "secret"}, {"configMapRef", "configmaps", "configmap"}}) {
+        if (!ef.contains(ref)) continue;
+        std::string rname = ef[ref].value("name", "");
+        auto obj = store.Get(res, ctx.ns, rname);
+        if (!obj) {
+          if (ef[ref].value("optional", false)) continue;
+          return absl::StrCat(word, " \"", rname, "\" not found");
+        }
+        if (obj->contains("data")) {
+          for (auto& [k, v] : (*obj)["data"].items()) names->insert(prefix + k);
+        }
+      }
+    }
+  }
+  return "";
+}
+
+// Missing secret/configMap volumes: the FailedMount message, or "".
+std::string VolumeError(const PodCtx& ctx) {
+  const json& spec = (*ctx.pod)["spec"];
+  if (!spec.contains("volumes")) return "";
+  for (const json& v : spec["volumes"]) {
+    std::string vname = v.value("name", "");
+    if (v.contains("secret") && !v["secret"].value("optional", false)) {
+      std::string s = v["secret"].value("secretName", "");
+      if (!ctx.cluster->store().Get("secrets", ctx.ns, s)) {
+        return absl::StrCat("MountVolume.SetUp failed for volume \"", vname, "\" : secret \"", s,
+                            "\" not found");
+      }
+    }
+    if (v.contains("configMap") && !v["configMap"].value("optional", false)) {
+      std::string s = v["configMap"].value("name", "");
+      if (!ctx.cluster->store().Get("configmaps", ctx.ns, s)) {
+        return absl::StrCat("MountVolume.SetUp failed for volume \"", vname, "\" : configmap \"", s,
+                            "\" not found");
+      }
+    }
+  }
+  return "";
+}
+
+std::string PullError(const std::string& image) {
+  std::string ref = NormalizeImage(image);
+  std::string host = ref.substr(0, ref.find('/'));
+  if (host != "docker.io" && (absl::EndsWith(host, ".invalid") ||
+                              absl::EndsWith(host, ".example") || absl::EndsWith(host, ".local"))) {
+    std::string repo_tag = ref.substr(ref.find('/') + 1);
+    size_t colon = repo_tag.rfind(':');
+    std::string repo = repo_tag.substr(0, colon);
+    std::string tag = colon == std::string::npos ? "latest" : repo_tag.substr(colon + 1);
+    return absl::StrCat("rpc error: code = Unknown desc = failed to pull and unpack image \"", ref,
+                        "\": failed to resolve reference \"", ref,
+                        "\": failed to do request: Head \"https://", host, "/v2/", repo,
+                        "/manifests/", tag, "\": dial tcp: lookup ", host,
+                        " on 10.96.0.10:53: no such host");
+  }
+  return absl::StrCat("rpc error: code = NotFound desc = failed to pull and unpack image \"", ref,
+                      "\": failed to resolve reference \"", ref, "\": ", ref, ": not found");
+}
+
+// Result of one probe: ok, or the failure text kubelet puts after "<Type> probe failed: ".
+std::pair<bool, std::string> RunProbe(const json& probe, const json& c, const ImageBehavior* img,
+                                      const std::string& ip, absl::Time t, absl::Time started) {
+  auto resolve_port = [&](const json& port) -> int {
+    if (port.is_number()) return port.get<int>();
+    std::string pn = port.is_string() ? port.get<std::string>() : "";
+    if (c.contains("ports")) {
+      for (const json& p : c["ports"]) {
+        if (p.value("name", "") == pn) return p.value("containerPort", 0);
+      }
+    }
+    int v = 0;
+    return absl::SimpleAtoi(pn, &v) ? v : 0;
+  };
+  bool up = img != nullptr && t >= started + absl::Seconds(img->startup_seconds);
+  auto served = [&](int port) -> const ServedPort* {
+    if (!up) return nullptr;
+    for (const auto& sp : img->serves) {
+      if (sp.port == port) return &sp;
+    }
+    return nullptr;
+  };
+  if (probe.contains("httpGet")) {
+    const json& h = probe["httpGet"];
+    int port = resolve_port(h.value("port", json(80)));
+    std::string path = h.value("path", "/");
+    std::string scheme = h.value("scheme", "HTTP") == "HTTPS" ? "https" : "http";
+    const ServedPort* sp = served(port);
+    if (sp == nullptr) {
+      return {false, absl::StrCat("Get \"", scheme, "://", ip, ":", port, path, "\": dial tcp ", ip,
+                                  ":", port, ": connect: connection refused")};
+    }
+    if (!sp->paths.empty() &&
+        std::find(sp->paths.begin(), sp->paths.end(), path) == sp->paths.end()) {
+      return {false, "HTTP probe failed with statuscode: 404"};
+    }
+    return {true, ""};
+  }
+  if (probe.contains("tcpSocket")) {
+    int port = resolve_port(probe["tcpSocket"].value("port", json(0)));
+    if (served(port) == nullptr) {
+      return {false, absl::StrCat("dial tcp ", ip, ":", port, ": connect: connection refused")};
+    }
+    return {true, ""};
+  }
+  return {true, ""};  // exec / grpc: assumed to pass
+}
+
+void Terminate(ContainerSim& c, absl::Time t, int code, const std::string& reason,
+               const std::string& message, bool never_started) {
+  json term = {{"exitCode", code},
+               {"reason", reason},
+               {"startedAt", never_started ? "1970-01-01T00:00:00Z" : Rfc3339(c.started_at)},
+               {"finishedAt", Rfc3339(t)},
+               {"containerID", c.container_id}};
+  if (!message.empty()) term["message"] = message;
+  c.state = {{"terminated", term}};
+  c.ready = false;
+  c.started = false;
+  c.exit_at = absl::InfiniteFuture();
+  c.next_liveness = c.next_readiness = absl::InfiniteFuture();
+}
+
+// Begins CrashLoopBackOff after a terminated instance (restartPolicy permitting).
+void BackOff(const PodCtx& ctx, ContainerSim& c, absl::Time t) {
+  c.last_state = c.state;
+  c.restarts++;
+  c.crash_backoff = c.crash_backoff == 0 ? 10 : std::min(300, c.crash_backoff * 2);
+  c.state = {
+      {"waiting",
+       {{"reason", "CrashLoopBackOff"},
+        {"message", absl::StrCat("back-off ", HumanDuration(absl::Seconds(c.crash_backoff)),
+                                 " restarting failed container=", c.name, " pod=", PodRef(ctx))}}}};
+  Event(ctx, c.name, "Warning", "BackOff",
+        absl::StrCat("Back-off restarting failed container ", c.name, " in pod ", PodRef(ctx)), t);
+  absl::Time finished = ParseRfc3339(c.last_state["terminated"].value("finishedAt", ""), t);
+  c.next = std::max(t, finished + absl::Seconds(c.crash_backoff));
+  c.stage = ContainerSim::kStart;
+}
+
+void StartAttempt(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Time t) {
+  std::string image = cs.value("image", "");
+  const ImageBehavior* img = ctx.world->FindImage(image);
+  if (img == nullptr) {
+    std::string err = PullError(image);
+    Event(ctx, c.name, "Normal", "Pulling", absl::StrCat("Pulling image \"", image, "\""), t);
+    Event(ctx, c.name, "Warning", "Failed",
+          absl::StrCat("Failed to pull image \"", image, "\": ", err), t);
+    Event(ctx, c.name, "Warning", "Failed", "Error: ErrImagePull", t);
+    c.state = {{"waiting", {{"reason", "ErrImagePull"}, {"message", err}}}};
+    c.stage = ContainerSim::kPullFailed;
+    c.next = t + absl::Seconds(1);
+    return;
+  }
+  c.image_id = absl::StrCat(NormalizeImage(image).substr(0, NormalizeImage(image).rfind(':')),
+                            "@sha256:", Hex64(NormalizeImage(image)));
+  c.pull_backoff = 0;
+  Event(ctx, c.name, "Normal", "Pulled",
+        absl::StrCat("Container image \"", image, "\" already present on machine"), t);
+  std::set<std::string> env;
+  std::string cfg_err = ConfigError(ctx, cs, &env);
+  if (!cfg_err.empty()) {
+    Event(ctx, c.name, "Warning", "Failed", absl::StrCat("Error: ", cfg_err), t);
+    c.state = {{"waiting", {{"reason", "CreateContainerConfigError"}, {"message", cfg_err}}}};
+    c.next = t + absl::Seconds(10);
+    return;
+  }
+  c.instance++;
+  c.container_id = absl::StrCat("containerd://", Hex64(absl::StrCat(ctx.uid, c.name, c.instance)));
+  c.logs[c.container_id] = {};
+  int64_t limit = MemoryLimit(cs);
+  Event(ctx, c.name, "Normal", "Created", absl::StrCat("Created container: ", c.name), t);
+  if (limit > 0 && limit < ctx.world->oom_init_threshold_bytes) {
+    Event(ctx, c.name, "Warning", "Failed", absl::StrCat("Error: ", kRuncInitOom), t);
+    // Shown as RunContainerError for a moment, then as a terminated StartError instance
+    // followed by CrashLoopBackOff (see StepContainer, kExited).
+    c.state = {{"waiting", {{"reason", "RunContainerError"}, {"message", kRuncInitOom}}}};
+    c.started = false;
+    c.ready = false;
+    c.exit_reason = "StartError";
+    c.stage = ContainerSim::kExited;
+    c.next = t + absl::Seconds(1);
+    return;
+  }
+  Event(ctx, c.name, "Normal", "Started", absl::StrCat("Started container ", c.name), t);
+  c.started = true;
+  c.started_at = t;
+  c.state = {{"running", {{"startedAt", Rfc3339(t)}}}};
+  c.stage = ContainerSim::kRunning;
+  c.exit_reason.clear();
+  for (const auto& line : img->start_logs) {
+    c.logs[c.container_id].push_back({t, Expand(line, t, ctx, c.name)});
+  }
+  c.exit_logs.clear();
+  std::vector<std::string> missing;
+  for (const auto& var : img->required_env) {
+    if (!env.count(var)) missing.push_back(var);
+  }
+  if (!missing.empty()) {
+    c.exit_at = t + absl::Milliseconds(500);
+    c.exit_code = img->missing_env_exit_code;
+    c.exit_reason = c.exit_code == 0 ? "Completed" : "Error";
+    for (const auto& var : missing) {
+      for (const auto& line : img->missing_env_logs) {
+        c.exit_logs.push_back(Expand(line, c.exit_at, ctx, c.name, var));
+      }
+    }
+  } else if (limit > 0 && limit < img->working_set_bytes) {
+    c.exit_at = t + absl::Seconds(img->oom_after_seconds);
+    c.exit_code = 137;
+    c.exit_reason = "OOMKilled";
+  } else if (img->crashes) {
+    c.exit_at = t + absl::Seconds(img->crash_after_seconds);
+    c.exit_code = img->crash_exit_code;
+    c.exit_reason = c.exit_code == 0 ? "Completed" : "Error";
+    for (const auto& line : img->crash_logs) {
+      c.exit_logs.push_back(Expand(line, c.exit_at, ctx, c.name));
+    }
+  }
+  c.liveness_failures = 0;
+  if (cs.contains("livenessProbe")) {
+    c.next_liveness = t + absl::Seconds(cs["livenessProbe"].value("initialDelaySeconds", 0) +
+                                        cs["livenessProbe"].value("periodSeconds", 10));
+  }
+  if (cs.contains("readinessProbe")) {
+    c.ready = false;
+    c.next_readiness =
+        t + absl::Seconds(cs["readinessProbe"].value("initialDelaySeconds", 0)) + absl::Seconds(1);
+  } else {
+    c.ready = true;
+  }
+}
+
+void RunningStep(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Time t) {
+  const ImageBehavior* img = ctx.world->FindImage(cs.value("image", ""));
+  if (t >= c.exit_at) {
+    for (const auto& line : c.exit_logs) c.logs[c.container_id].push_back({t, line});
+    Terminate(c, t, c.exit_code, c.exit_reason, "", false);
+    c.stage = ContainerSim::kExited;
+    c.next = t + absl::Seconds(1);
+    return;
+  }
+  if (t >= c.next_readiness) {
+    const json& p = cs["readinessProbe"];
+    auto [ok, msg] = RunProbe(p, cs, img, ctx.sim->ip, t, c.started_at);
+    if (ok) {
+      c.ready = true;
+    } else {
+      c.ready = false;
+      Event(ctx, c.name, "Warning", "Unhealthy", absl::StrCat("Readiness probe failed: ", msg), t);
+    }
+    c.next_readiness = t + absl::Seconds(p.value("periodSeconds", 10));
+  }
+  if (t >= c.next_liveness) {
+    const json& p = cs["livenessProbe"];
+    auto [ok, msg] = RunProbe(p, cs, img, ctx.sim->ip, t, c.started_at);
+    c.next_liveness = t + absl::Seconds(p.value("periodSeconds", 10));
+    if (ok) {
+      c.liveness_failures = 0;
+    } else {
+      c.liveness_failures++;
+      Event(ctx, c.name, "Warning", "Unhealthy", absl::StrCat("Liveness probe failed: ", msg), t);
+      if (c.liveness_failures >= p.value("failureThreshold", 3)) {
+        Event(ctx, c.name, "Normal", "Killing",
+              absl::StrCat("Container ", c.name, " failed liveness probe, will be restarted"), t);
+        int code = img ? img->term_exit_code : 0;
+        c.exit_at = t;
+        c.exit_code = code;
+        c.exit_reason = code == 0 ? "Completed" : "Error";
+        c.exit_logs.clear();
+        c.next = t;
+        return;
+      }
+    }
+  }
+  c.next = std::min({c.exit_at, c.next_readiness, c.next_liveness});
+}
+
+void StepContainer(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Time now) {
+  std::string policy = (*ctx.pod)["spec"].value("restartPolicy", "Always");
+  for (int guard = 0; guard < 100000 && c.next <= now; ++guard) {
+    absl::Time t = c.next;
+    switch (c.stage) {
+      case ContainerSim::kStart:
+        StartAttempt(ctx, c, cs, t);
+        break;
+      case ContainerSim::kPullFailed: {
+        std::string image = cs.value("image", "");
+        std::string err = c.state["waiting"].value("message", "");
+        c.pull_backoff = c.pull_backoff == 0 ? 10 : std::min(300, c.pull_backoff * 2);
+        Event(ctx, c.name, "Normal", "BackOff",
+              absl::StrCat("Back-off pulling image \"", image, "\""), t);
+        Event(ctx, c.name, "Warning", "Failed", "Error: ImagePullBackOff", t);
+        c.state = {{"waiting",
+                    {{"reason", "ImagePullBackOff"},
+                     {"message", absl::StrCat("Back-off pulling image \"", image,
+                                              "\": ErrImagePull: ", err)}}}};
+        c.stage = ContainerSim::kStart;
+        c.next = t + absl::Seconds(c.pull_backoff);
+        break;
+      }
+      case ContainerSim::kRunning:
+        RunningStep(ctx, c, cs, t);
+        break;
+      case ContainerSim::kExited: {
+        if (c.exit_reason == "StartError") {
+          // The runc-init failure: terminated instance without ever running.
+          c.state = {{"terminated",
+                      {{"exitCode", 128},
+                       {"reason", "StartError"},
+                       {"message", kRuncInitOom},
+                       {"startedAt", "1970-01-01T00:00:00Z"},
+                       {"finishedAt", Rfc3339(t - absl::Seconds(1))},
+                       {"containerID", c.container_id}}}};
+        }
+        int code = c.state.contains("terminated") ? c.state["terminated"].value("exitCode", 0) : 0;
+        if (policy == "Never" || (policy == "OnFailure" && code == 0)) {
+          c.stage = ContainerSim::kDone;
+          c.next = absl::InfiniteFuture();
+          break;
+        }
+        BackOff(ctx, c, t);
+        break;
+      }
+      case ContainerSim::kDone:
+        c.next = absl::InfiniteFuture();
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+Cluster::~Cluster() = default;
+
+bool Cluster::ReconcilePods() {
+  bool changed = false;
+  std::set<std::string> live;
+  for (const json& pod : store_.List("pods", "")) {
+    live.insert(pod["metadata"].value("uid", ""));
+    changed |= SyncPod(pod);
+  }
+  absl::MutexLock lock(&pods_mu_);
+  for (auto it = pods_.begin(); it != pods_.end();) {
+    it = live.count(it->first) ? std::next(it) : pods_.erase(it);
+  }
+  return changed;
+}
+
+bool Cluster::SyncPod(const json& pod_in) {
+  json pod = pod_in;
+  absl::Time now = Now();
+  const std::string uid = pod["metadata"].value("uid", "");
+  absl::MutexLock lock(&pods_mu_);
+  auto& slot = pods_[uid];
+  if (!slot) {
+    slot = std::make_shared<PodSim>();
+    slot->uid = uid;
+    if (pod["spec"].contains("containers")) {
+      for (const json& cs : pod["spec"]["containers"]) {
+        ContainerSim c;
+        c.name = cs.value("name", "");
+        slot->containers.push_back(c);
+      }
+    }
+    if (pod["spec"].contains("nodeName")) {
+      slot->scheduled = true;
+      slot->node = pod["spec"]["nodeName"];
+      slot->ip = "10.244.0." + std::to_string(next_ip_++ % 250 + 2);
+      for (auto& c : slot->containers) c.next = now;
+      Event({this, &pod, slot.get(), pod["metadata"].value("namespace", ""),
+             pod["metadata"].value("name", ""), uid, &world_},
+            "", "Normal", "Scheduled",
+            absl::StrCat("Successfully assigned ", pod["metadata"].value("namespace", ""), "/",
+                         pod["metadata"].value("name", ""), " to ", slot->node),
+            now, "default-scheduler");
+    }
+  }
+  PodSim& sim = *slot;
+  PodCtx ctx{
+      this, &pod,   &sim, pod["metadata"].value("namespace", ""), pod["metadata"].value("name", ""),
+      uid,  &world_};
+  if (!sim.scheduled && now >= sim.next_schedule_try) {
+    // Filter nodes: selector, then resources against pods already bound.
+    int64_t mem = 0, cpu = 0;
+    for (const json& cs : pod["spec"].value("containers", json::array())) {
+      mem += Request(cs, "memory");
+      cpu += Request(cs, "cpu");
+    }
+    json selector = pod["spec"].value("nodeSelector", json::object());
+    std::map<std::string, int> reasons;
+    int not_helpful = 0, no_victims = 0;
+    std::string chosen;
+    std::vector<json> all_pods = store_.List("pods", "");
+    for (const auto& n : world_.nodes) {
+      bool sel_ok = true;
+      for (auto& [k, v] : selector.items()) {
+        json labels = n.labels;
+        labels["kubernetes.io/hostname"] = n.name;
+        labels["kubernetes.io/os"] = "linux";
+        if (!labels.contains(k) || labels[k] != v) sel_ok = false;
+      }
+      if (!sel_ok) {
+        reasons["node(s) didn't match Pod's node affinity/selector"]++;
+        not_helpful++;
+        continue;
+      }
+      int64_t used_mem = 0, used_cpu = 0, count = 0;
+      for (const json& p : all_pods) {
+        if (p["spec"].value("nodeName", "") != n.name) continue;
+        ++count;
+        for (const json& cs : p["spec"].value("containers", json::array())) {
+          used_mem += Request(cs, "memory");
+          used_cpu += Request(cs, "cpu");
+        }
+      }
+      bool fits = true;
+      if (used_mem + mem > n.memory_bytes) {
+        reasons["Insufficient memory"]++;
+        fits = false;
+      }
+      if (used_cpu + cpu > n.cpu_millis) {
+        reasons["Insufficient cpu"]++;
+        fits = false;
+      }
+      if (count + 1 > n.pods) {
+        reasons["Too many pods"]++;
+        fits = false;
+      }
+      if (!fits) {
+        no_victims++;
+        continue;
+      }
+      if (chosen.empty()) chosen = n.name;
+    }
+    if (!chosen.empty()) {
+      sim.scheduled = true;
+      sim.node = chosen;
+      sim.ip = "10.244.0." + std::to_string(next_ip_++ % 250 + 2);
+      pod["spec"]["nodeName"] = chosen;
+      Event(ctx, "", "Normal", "Scheduled",
+            absl::StrCat("Successfully assigned ", ctx.ns, "/", ctx.name, " to ", chosen), now,
+            "default-scheduler");
+      for (auto& c : sim.containers) c.next = now + absl::Seconds(1);
+    } else {
+      std::vector<std::string> parts;
+      for (auto& [r, n] : reasons) parts.push_back(absl::StrCat(n, " ", r));
+      std::sort(parts.begin(), parts.end());
+      size_t total = world_.nodes.size();
+      std::vector<std::string> pre;
+      if (no_victims)
+        pre.push_back(absl::StrCat(no_victims, " No preemption victims found for incoming pod"));
+      if (not_helpful)
+        pre.push_back(absl::StrCat(not_helpful, " Preemption is not helpful for scheduling"));
+      sim.unschedulable_message = absl::StrCat(
+          "0/", total, " nodes are available: ", absl::StrJoin(parts, ", "), ". preemption: 0/",
+          total, " nodes are available: ", absl::StrJoin(pre, ", "), "..");
+      Event(ctx, "", "Warning", "FailedScheduling", sim.unschedulable_message, now,
+            "default-scheduler");
+      sim.next_schedule_try = now + absl::Seconds(60);
+    }
+  }
+  if (sim.scheduled && !sim.volumes_ok && now >= sim.next_volume_try) {
+    std::string err = VolumeError(ctx);
+    if (err.empty()) {
+      sim.volumes_ok = true;
+    } else {
+      Event(ctx, "", "Warning", "FailedMount", err, now);
+      sim.next_volume_try = now + absl::Seconds(30);
+      for (auto& c : sim.containers) c.next = std::max(c.next, sim.next_volume_try);
+    }
+  }
+  if (sim.scheduled && sim.volumes_ok) {
+    const json& specs = pod["spec"]["containers"];
+    for (size_t i = 0; i < sim.containers.size() && i < specs.size(); ++i) {
+      StepContainer(ctx, sim.containers[i], specs[i], now);
+    }
+  }
+  // Assemble status.
+  json status = pod.value("status", json::object());
+  std::string now_s = Rfc3339(now);
+  auto cond = [&](const std::string& type, bool ok, const std::string& reason,
+                  const std::string& message) {
+    std::string key = type + (ok ? "T" : "F");
+    if (!sim.transition_times.count(key)) {
+      sim.transition_times[key] = now_s;
+      sim.transition_times.erase(type + (ok ? "F" : "T"));
+    }
+    json c = {{"type", type},
+              {"status", ok ? "True" : "False"},
+              {"lastProbeTime", nullptr},
+              {"lastTransitionTime", sim.transition_times[key]}};
+    if (!reason.empty()) c["reason"] = reason;
+    if (!message.empty()) c["message"] = message;
+    return c;
+  };
+  json conditions = json::array();
+  int running = 0, waiting = 0, stopped = 0, succeeded = 0, failed = 0;
+  std::vector<std::string> unready;
+  json statuses = json::array();
+  const json& specs = pod["spec"].value("containers", json::array());
+  for (size_t i = 0; i < sim.containers.size(); ++i) {
+    const ContainerSim& c = sim.containers[i];
+    json cs = {{"name", c.name},
+               {"image", i < specs.size() ? specs[i].value("image", "") : ""},
+               {"imageID", c.image_id},
+               {"ready", c.ready},
+               {"restartCount", c.restarts},
+               {"started", c.started},
+               {"state", c.state},
+               {"lastState", c.last_state}};
+    if (!c.container_id.empty()) cs["containerID"] = c.container_id;
+    statuses.push_back(cs);
+    if (!c.ready) unready.push_back(c.name);
+    if (c.state.contains("running")) {
+      ++running;
+    } else if (c.state.contains("terminated")) {
+      ++stopped;
+      (c.state["terminated"].value("exitCode", 0) == 0 ? succeeded : failed)++;
+    } else if (c.last_state.contains("terminated")) {
+      ++stopped;
+    } else {
+      ++waiting;
+    }
+  }
+  std::string phase = "Pending";
+  if (sim.scheduled && sim.volumes_ok) {
+    std::string policy = pod["spec"].value("restartPolicy", "Always");
+    if (waiting > 0)
+      phase = "Pending";
+    else if (running > 0)
+      phase = "Running";
+    else if (stopped > 0) {
+      if (policy == "Always")
+        phase = "Running";
+      else
+        phase = failed > 0 ? "Failed" : "Succeeded";
+    }
+  }
+  std::string unready_msg =
+      absl::StrCat("containers with unready status: [", absl::StrJoin(unready, " "), "]");
+  if (sim.scheduled) {
+    conditions.push_back(cond("PodReadyToStartContainers", sim.volumes_ok, "", ""));
+    conditions.push_back(cond("Initialized", true, "", ""));
+    bool all_ready = unready.empty() && !sim.containers.empty();
+    conditions.push_back(cond("Ready", all_ready, all_ready ? "" : "ContainersNotReady",
+                              all_ready ? "" : unready_msg));
+    conditions.push_back(cond("ContainersReady", all_ready, all_ready ? "" : "ContainersNotReady",
+                              all_ready ? "" : unready_msg));
+    conditions.push_back(cond("PodScheduled", true, "", ""));
+    status["hostIP"] = "172.18.0.2";
+    status["hostIPs"] = json::array({{{"ip", "172.18.0.2"}}});
+    status["podIP"] = sim.ip;
+    status["podIPs"] = json::array({{{"ip", sim.ip}}});
+    if (!status.contains("startTime")) status["startTime"] = now_s;
+    status["containerStatuses"] = statuses;
+  } else {
+    conditions.push_back(cond("PodScheduled", false, "Unschedulable", sim.unschedulable_message));
+  }
+  status["phase"] = phase;
+  status["conditions"] = conditions;
+  bool guaranteed = !specs.empty(), burstable = false;
+  for (const json& s : specs) {
+    bool has_req = s.contains("resources") &&
+                   (s["resources"].contains("requests") || s["resources"].contains("limits"));
+    burstable |= has_req;
+    guaranteed &= s.contains("resources") && s["resources"].contains("limits") &&
+                  s["resources"]["limits"].contains("memory") &&
+                  s["resources"]["limits"].contains("cpu");
+  }
+  status["qosClass"] = guaranteed ? "Guaranteed" : (burstable ? "Burstable" : "BestEffort");
+  if (status == pod_in.value("status", json::object()) && pod["spec"] == pod_in["spec"]) {
+    return false;
+  }
+  pod["status"] = status;
+  return store_.Update("pods", pod, pod["metadata"].value("resourceVersion", "")).ok();
+}
+
+absl::StatusOr<std::string> Cluster::Logs(const std::string& ns, const std::string& pod_name,
+                                          const LogOptions& opts) const {
+  auto pod = store_.Get("pods", ns, pod_name);
+  if (!pod) return NotFoundError("pods", pod_name);
+  std::vector<std::string> names;
+  for (const json& c : (*pod)["spec"].value("containers", json::array())) {
+    names.push_back(c.value("name", ""));
+  }
+  std::string container = opts.container;
+  if (container.empty()) {
+    if (names.size() != 1) {
+      return BadRequestError(absl::StrCat("a container name must be specified for pod ", pod_name,
+                                          ", choose one of: [", absl::StrJoin(names, " "), "]"));
+    }
+    container = names[0];
+  }
+  if (std::find(names.begin(), names.end(), container) == names.end()) {
+    return BadRequestError(
+        absl::StrCat("container ", container, " is not valid for pod ", pod_name));
+  }
+  absl::MutexLock lock(&pods_mu_);
+  auto it = pods_.find((*pod)["metadata"].value("uid", ""));
+  const ContainerSim* c = nullptr;
+  if (it != pods_.end()) {
+    for (const auto& cs : it->second->containers) {
+      if (cs.name == container) c = &cs;
+    }
+  }
+  std::string id;
+  if (opts.previous) {
+    if (c == nullptr || !c->last_state.contains("terminated")) {
+      return BadRequestError(absl::StrCat("previous terminated container \"", container,
+                                          "\" in pod \"", pod_name, "\" not found"));
+    }
+    id = c->last_state["terminated"].value("containerID", "");
+  } else if (c != nullptr && (c->state.contains("running") || c->state.contains("terminated"))) {
+    id = c->container_id;
+  } else if (c != nullptr && c->last_state.contains("terminated")) {
+    id = c->last_state["terminated"].value("containerID", "");
+  } else {
+    std::string reason = "ContainerCreating";
+    if (c != nullptr && c->state.contains("waiting")) {
+      reason = c->state["waiting"].value("reason", reason);
+    }
+    if (reason == "ErrImagePull" || reason == "ImagePullBackOff") {
+      reason = "trying and failing to pull image";
+    }
+    return BadRequestError(absl::StrCat("container \"", container, "\" in pod \"", pod_name,
+                                        "\" is waiting to start: ", reason));
+  }
+  std::vector<LogLine> lines;
+  if (auto lit = c->logs.find(id); lit != c->logs.end()) lines = lit->second;
+  if (opts.since_seconds >= 0) {
+    absl::Time cutoff = Now() - absl::Seconds(opts.since_seconds);
+    lines.erase(
+        std::remove_if(lines.begin(), lines.end(), [&](const LogLine& l) { return l.t < cutoff; }),
+        lines.end());
+  }
+  if (opts.tail_lines >= 0 && static_cast<int64_t>(lines.size()) > opts.tail_lines) {
+    lines.erase(lines.begin(), lines.end() - opts.tail_lines);
+  }
+  std::string out;
+  for (const auto& l : lines) {
+    if (opts.timestamps) {
+      out += absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ ", l.t, absl::UTCTimeZone());
+    }
+    out += l.text + "\n";
+  }
+  return out;
+}
+
+}  // namespace remediator::kubesim
