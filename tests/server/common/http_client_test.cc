@@ -27,8 +27,8 @@ class HttpClientTest : public ::testing::Test {
       res.set_content("late", "text/plain");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
+    // The socket listens once bound; requests queue until the accept loop runs.
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    server_.wait_until_ready();
   }
   void TearDown() override {
     server_.stop();
