@@ -26,6 +26,7 @@ class HttpClientTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       res.set_content("late", "text/plain");
     });
+    server_.set_keep_alive_timeout(0);  // stop() must not wait for idle keep-alive sockets
     port_ = server_.bind_to_any_port("127.0.0.1");
     // The socket listens once bound; requests queue until the accept loop runs.
     thread_ = std::thread([this] { server_.listen_after_bind(); });
