@@ -197,6 +197,7 @@ bool LineMatcher::IsCandidate(std::string_view line) const {
 
 bool LineMatcher::MatchAll(std::string_view line, std::vector<int>* pattern_ids) const {
   pattern_ids->clear();
+  if (!always_candidate_ && !gate_->Contains(line)) return false;
   std::vector<int> atoms;
   Candidates(line, &atoms);
   if (!always_candidate_) {

@@ -14,10 +14,11 @@
 //     It may return true for lines that match nothing (the literal was there, the regex was not).
 //   - Match/MatchAll are exact: they report what RE2 reports for each pattern on the line.
 //   - Match picks, among the matching patterns, the highest `priority`, then the lowest id.
-//   - Cost: lines without any required literal cost one SIMD pass (GB/s); only the few lines
-//     that contain a literal run RE2. A pattern from which RE2 cannot extract a literal of at
-//     least 3 bytes (e.g. "\\d+ errors") makes every line a candidate: it still works, slowly;
-//     `always_candidate()` tells.
+//   - Cost: lines without a "gate" literal (a minimal subset of the literals RE2 requires, chosen
+//     at Create) cost one SIMD pass (GB/s); lines with one are scanned for all literals and only
+//     the patterns whose literals are all there run RE2. A pattern from which RE2 cannot extract a
+//     literal of at least 3 bytes (e.g. "\\d+ errors") makes every line a candidate: it still
+//     works, slowly; `always_candidate()` tells.
 //   - Immutable after Create; all const methods are thread-safe.
 #ifndef REMEDIATOR_SERVER_REMEDIATOR_CORE_DETECTION_LINE_MATCHER_H_
 #define REMEDIATOR_SERVER_REMEDIATOR_CORE_DETECTION_LINE_MATCHER_H_
