@@ -125,6 +125,13 @@ std::string HumanDuration(absl::Duration d) {
   return absl::StrCat(hours / 24 / 365, "y");
 }
 
+std::string GoDuration(absl::Duration d) {
+  int64_t s = absl::ToInt64Seconds(d);
+  if (s < 60) return absl::StrCat(s, "s");
+  if (s < 3600) return absl::StrCat(s / 60, "m", s % 60, "s");
+  return absl::StrCat(s / 3600, "h", (s % 3600) / 60, "m", s % 60, "s");
+}
+
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }

@@ -27,6 +27,8 @@ std::string FormatBytes(int64_t bytes);
 
 // kubectl's duration.HumanDuration ("5s", "2m30s", "3h", "4d").
 std::string HumanDuration(absl::Duration d);
+// Go's time.Duration.String() for whole seconds: "10s", "1m20s", "5m0s", "1h0m0s".
+std::string GoDuration(absl::Duration d);
 // RFC 3339 with second precision and "Z": "2026-11-26T07:00:00Z".
 std::string Rfc3339(absl::Time t);
 // RFC 3339 with microseconds (MicroTime): "2026-11-26T07:00:00.123456Z".

@@ -307,7 +307,7 @@ void BackOff(const PodCtx& ctx, ContainerSim& c, absl::Time t) {
   c.state = {
       {"waiting",
        {{"reason", "CrashLoopBackOff"},
-        {"message", absl::StrCat("back-off ", HumanDuration(absl::Seconds(c.crash_backoff)),
+        {"message", absl::StrCat("back-off ", GoDuration(absl::Seconds(c.crash_backoff)),
                                  " restarting failed container=", c.name, " pod=", PodRef(ctx))}}}};
   Event(ctx, c.name, "Warning", "BackOff",
         absl::StrCat("Back-off restarting failed container ", c.name, " in pod ", PodRef(ctx)), t);

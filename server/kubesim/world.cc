@@ -167,12 +167,10 @@ const ImageBehavior* World::FindImage(const std::string& image) const {
   for (const auto& img : images) {
     if (!img.name.empty() && img.name.back() == '*') {
       std::string prefix = img.name.substr(0, img.name.size() - 1);
-      std::string norm_prefix = NormalizeImage(prefix + "x");
-      norm_prefix = norm_prefix.substr(0, norm_prefix.size() - 1);
-      if (absl::EndsWith(norm_prefix, ":latest")) {
-        norm_prefix = norm_prefix.substr(0, norm_prefix.size() - 7);
+      for (const std::string& candidate :
+           {prefix, "docker.io/library/" + prefix, "docker.io/" + prefix}) {
+        if (absl::StartsWith(want, candidate)) return &img;
       }
-      if (absl::StartsWith(want, norm_prefix)) return &img;
       continue;
     }
     if (NormalizeImage(img.name) == want) return &img;
