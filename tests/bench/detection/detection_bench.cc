@@ -1,7 +1,8 @@
 // Log-matching throughput on a generated CRI log (perf-anchors.md §6 method, Google Benchmark):
 //   memchr line split (the per-line floor), LineMatcher whole-buffer and per line (the 20 patterns
 //   of error-patterns.txt, and the Detector's default set), RE2::Set per line (portable baseline)
-//   and std::regex x20 per line on a subset (only here, never on the hot path).
+//   and std::regex x20 per line on a subset (only here, never on the hot path), and the whole
+//   Detector on 1,000-line CRI observations (parse + join + match + Detection).
 // Every figure is also printed as a ratio against the memchr line split of the same run, and the
 // matcher's per-pattern line counts are checked against the generator's ground truth (exit 1 on
 // a mismatch).
@@ -32,6 +33,7 @@
 
 #include "re2/re2.h"
 #include "re2/set.h"
+#include "server/remediator/core/detection/detector.h"
 #include "server/remediator/core/detection/line_matcher.h"
 #include "server/remediator/core/detection/log_patterns.h"
 
@@ -167,6 +169,45 @@ void BM_StdRegexPerLine_Bench20_Subset(benchmark::State& state) {
   SetRates(state, n, lines);
 }
 BENCHMARK(BM_StdRegexPerLine_Bench20_Subset)->Unit(benchmark::kMillisecond);
+
+// End to end through Detector::Detect: CRI observations of 1,000 raw lines each (the shape the
+// log-shipper sends), including CRI parsing, P/F joining, matching and building the Detection.
+void BM_DetectorCriBatches1000(benchmark::State& state) {
+  auto detector = remediator::detection::Detector::Create();
+  if (!detector.ok()) {
+    state.SkipWithError("Detector::Create failed");
+    return;
+  }
+  std::vector<remediator::v1::Observation> batches;
+  remediator::v1::Observation obs;
+  obs.mutable_cri_log()->set_log_file(
+      "/var/log/containers/api-7d4b9c6f5b-x2x9z_shop_api-0123456789abcdef.log");
+  ForLines(g_data, [&](std::string_view l) {
+    obs.mutable_cri_log()->add_lines(std::string(l));
+    if (obs.cri_log().lines_size() == 1000) {
+      batches.push_back(obs);
+      obs.mutable_cri_log()->clear_lines();
+    }
+  });
+  size_t bytes = 0;
+  uint64_t lines = 0;
+  for (const auto& b : batches) {
+    for (const std::string& l : b.cri_log().lines()) bytes += l.size() + 1;
+    lines += b.cri_log().lines_size();
+  }
+  uint64_t failures = 0;
+  for (auto _ : state) {
+    failures = 0;
+    for (const auto& b : batches) {
+      auto d = (*detector)->Detect(b);
+      if (d.ok() && d->error_class() != remediator::v1::ERROR_CLASS_NONE) ++failures;
+    }
+    benchmark::DoNotOptimize(failures);
+  }
+  state.counters["batches_with_failure"] = static_cast<double>(failures);
+  SetRates(state, bytes, lines);
+}
+BENCHMARK(BM_DetectorCriBatches1000)->Unit(benchmark::kMillisecond);
 
 // Console output plus a closing table of ratios against the memchr line split.
 class RatioReporter : public benchmark::ConsoleReporter {

@@ -56,25 +56,39 @@ absl::StatusOr<CriRecord> ParseCriLine(std::string_view line) {
   return rec;
 }
 
-absl::StatusOr<std::vector<std::string>> JoinCriLines(const std::vector<std::string_view>& lines) {
-  std::vector<std::string> out;
-  std::string pending;
-  bool has_pending = false;
+absl::Status JoinCriLines(const std::vector<std::string_view>& lines,
+                          std::vector<std::string_view>* out,
+                          std::vector<std::unique_ptr<std::string>>* joined) {
+  std::string* pending = nullptr;
   for (size_t i = 0; i < lines.size(); ++i) {
     absl::StatusOr<CriRecord> rec = ParseCriLine(lines[i]);
     if (!rec.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("line ", i, ": ", rec.status().message()));
     }
-    pending.append(rec->text.data(), rec->text.size());
-    has_pending = true;
+    if (pending == nullptr && !rec->partial) {
+      out->push_back(rec->text);
+      continue;
+    }
+    if (pending == nullptr) {
+      joined->push_back(std::make_unique<std::string>());
+      pending = joined->back().get();
+    }
+    pending->append(rec->text.data(), rec->text.size());
     if (!rec->partial) {
-      out.push_back(std::move(pending));
-      pending.clear();
-      has_pending = false;
+      out->push_back(*pending);
+      pending = nullptr;
     }
   }
-  if (has_pending) out.push_back(std::move(pending));
-  return out;
+  if (pending != nullptr) out->push_back(*pending);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> JoinCriLines(const std::vector<std::string_view>& lines) {
+  std::vector<std::string_view> views;
+  std::vector<std::unique_ptr<std::string>> joined;
+  absl::Status status = JoinCriLines(lines, &views, &joined);
+  if (!status.ok()) return status;
+  return std::vector<std::string>(views.begin(), views.end());
 }
 
 bool ParseContainerLogPath(std::string_view path, ContainerLogIdentity* identity) {

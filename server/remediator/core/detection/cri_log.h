@@ -5,10 +5,12 @@
 #ifndef REMEDIATOR_SERVER_REMEDIATOR_CORE_DETECTION_CRI_LOG_H_
 #define REMEDIATOR_SERVER_REMEDIATOR_CORE_DETECTION_CRI_LOG_H_
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace remediator::detection {
@@ -28,6 +30,13 @@ absl::StatusOr<CriRecord> ParseCriLine(std::string_view line);
 // line. A run of P chunks at the end with no F yet is returned as a line too (the rest may come in
 // the next batch). The error names the index of the bad line.
 absl::StatusOr<std::vector<std::string>> JoinCriLines(const std::vector<std::string_view>& lines);
+
+// The same without copying: unsplit lines are views into the memory `lines` points to; joined
+// ones are appended to *joined (whose elements must stay where they are: unique_ptr). The views
+// are valid as long as both are.
+absl::Status JoinCriLines(const std::vector<std::string_view>& lines,
+                          std::vector<std::string_view>* out,
+                          std::vector<std::unique_ptr<std::string>>* joined);
 
 struct ContainerLogIdentity {
   std::string namespace_;

@@ -100,15 +100,17 @@ absl::StatusOr<v1::Detection> Detector::Detect(const v1::Observation& observatio
     case v1::Observation::kCriLog: {
       absl::StatusOr<LogBatch> batch = BatchFromCri(observation.cri_log());
       if (!batch.ok()) return batch.status();
-      finding =
-          internal::ClassifyLogs({*std::move(batch)}, {matcher_.get(), options_.weak_threshold});
+      std::vector<LogBatch> batches;
+      batches.push_back(*std::move(batch));
+      finding = internal::ClassifyLogs(batches, {matcher_.get(), options_.weak_threshold});
       break;
     }
     case v1::Observation::kPodLog: {
       absl::StatusOr<LogBatch> batch = BatchFromPodLog(observation.pod_log());
       if (!batch.ok()) return batch.status();
-      finding =
-          internal::ClassifyLogs({*std::move(batch)}, {matcher_.get(), options_.weak_threshold});
+      std::vector<LogBatch> batches;
+      batches.push_back(*std::move(batch));
+      finding = internal::ClassifyLogs(batches, {matcher_.get(), options_.weak_threshold});
       break;
     }
     case v1::Observation::kLoki: {

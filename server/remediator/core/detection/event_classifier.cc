@@ -129,6 +129,10 @@ absl::StatusOr<Finding> ClassifyEvent(const Json& event) {
     if (f.workload.container().empty()) f.workload.set_container(EvictedContainer(message));
     Set(&f, v1::ERROR_CLASS_EVICTED, EvictionFixableByManifest(message), reason,
         absl::StrCat(subject, " was evicted: ", message));
+  } else if (reason == "BackoffLimitExceeded" || reason == "DeadlineExceeded") {
+    // A Job whose pods keep failing; the cause is in the pods' lastState or logs.
+    Set(&f, v1::ERROR_CLASS_CRASH_LOOP, false, reason,
+        absl::StrCat(subject, " gave up: ", message));
   } else if (reason == "FailedCreate" &&
              (Has(message, "forbidden") || Has(message, "exceeded quota") ||
               Has(message, "is invalid"))) {

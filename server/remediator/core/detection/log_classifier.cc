@@ -19,7 +19,8 @@ namespace remediator::detection::internal {
 namespace {
 
 // True when the line declares itself below error level, or a retry in progress.
-bool LineIsBenign(const std::string& line) {
+bool LineIsBenign(std::string_view view) {
+  const re2::StringPiece line(view.data(), view.size());
   static const LazyRE2 kLevel = {
       R"re((?i)(?:\blevel=|\blvl=|"level"\s*:\s*|"severity"\s*:\s*|\bseverity=)"?([a-z]+|\d+))re"};
   std::string level;
@@ -68,7 +69,7 @@ BatchResult ClassifyBatch(const LogBatch& batch, const LogRules& rules) {
   std::vector<Hit> hits;
   std::vector<int> ids;
   for (size_t i = 0; i < batch.lines.size(); ++i) {
-    const std::string& line = batch.lines[i];
+    const std::string_view line = batch.lines[i];
     if (!rules.matcher->MatchAll(line, &ids)) continue;
     int best = ids[0];
     for (int id : ids) {
@@ -92,7 +93,7 @@ BatchResult ClassifyBatch(const LogBatch& batch, const LogRules& rules) {
   f.error_class = chosen->pattern->error_class;
   f.fixable_by_manifest = chosen->pattern->fixable_by_manifest;
   f.reason = chosen->pattern->name;
-  const std::string& line = batch.lines[chosen->line];
+  const std::string line(batch.lines[chosen->line]);
   // "(name): " rather than "name: " so that names such as postgres_no_password do not read as a
   // key/value secret to the redactor.
   f.summary = absl::StrCat(Subject(f.workload), " logged an error (", chosen->pattern->name,
@@ -101,7 +102,7 @@ BatchResult ClassifyBatch(const LogBatch& batch, const LogRules& rules) {
   // Evidence: the deciding line first, then the other matching lines in order.
   f.evidence.push_back(line);
   for (const Hit& h : hits) {
-    if (&h != chosen) f.evidence.push_back(batch.lines[h.line]);
+    if (&h != chosen) f.evidence.emplace_back(batch.lines[h.line]);
   }
   result.score = (strong_count > 0 ? 2000 : 1000) + chosen->pattern->priority;
   return result;

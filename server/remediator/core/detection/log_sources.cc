@@ -39,11 +39,11 @@ absl::StatusOr<LogBatch> BatchFromCri(const v1::CriLogLines& cri) {
   batch.pod = cri.pod().empty() ? id.pod : cri.pod();
   batch.container = cri.container().empty() ? id.container : cri.container();
   std::vector<std::string_view> raw(cri.lines().begin(), cri.lines().end());
-  absl::StatusOr<std::vector<std::string>> lines = JoinCriLines(raw);
-  if (!lines.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("cri_log: ", lines.status().message()));
+  batch.lines.reserve(raw.size());
+  absl::Status joined = JoinCriLines(raw, &batch.lines, &batch.storage);
+  if (!joined.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("cri_log: ", joined.message()));
   }
-  batch.lines = *std::move(lines);
   return batch;
 }
 
@@ -72,7 +72,7 @@ absl::StatusOr<LogBatch> BatchFromPodLog(const v1::PodLogText& log) {
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(start, end - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    batch.lines.emplace_back(line);
+    batch.lines.push_back(line);
     start = end + 1;
   }
   return batch;
@@ -113,7 +113,10 @@ absl::StatusOr<std::vector<LogBatch>> BatchesFromLoki(const v1::LokiResult& loki
     std::stable_sort(values.begin(), values.end(), [](const auto& a, const auto& b) {
       return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
     });
-    for (auto& v : values) batch.lines.push_back(std::move(v.second));
+    for (auto& v : values) {
+      batch.storage.push_back(std::make_unique<std::string>(std::move(v.second)));
+      batch.lines.push_back(*batch.storage.back());
+    }
     batches.push_back(std::move(batch));
   }
   return batches;

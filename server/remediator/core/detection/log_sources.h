@@ -10,7 +10,9 @@
 #ifndef REMEDIATOR_SERVER_REMEDIATOR_CORE_DETECTION_LOG_SOURCES_H_
 #define REMEDIATOR_SERVER_REMEDIATOR_CORE_DETECTION_LOG_SOURCES_H_
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -24,7 +26,10 @@ struct LogBatch {
   std::string container;
   // A workload name given by the source itself (Loki's k8s_deployment_name), else empty.
   std::string deployment;
-  std::vector<std::string> lines;  // oldest first
+  // Oldest first. Views into the Observation the batch was made from, or into `storage` (joined
+  // CRI chunks, Loki lines): a LogBatch must not outlive its Observation. Movable, not copyable.
+  std::vector<std::string_view> lines;
+  std::vector<std::unique_ptr<std::string>> storage;
 };
 
 // InvalidArgument when a line is not CRI (the message names the line index).

@@ -300,6 +300,25 @@ TEST_F(DetectorTest, NodeOomEventHasNoWorkload) {
   EXPECT_FALSE(d->fixable_by_manifest());
 }
 
+TEST_F(DetectorTest, FailedCronJobRunIsACrashLoopOfTheCronJob) {
+  Json ev = {{"kind", "Event"},
+             {"reason", "BackoffLimitExceeded"},
+             {"type", "Warning"},
+             {"message", "Job has reached the specified backoff limit"},
+             {"involvedObject",
+              {{"kind", "Job"}, {"name", "nightly-report-28930560"}, {"namespace", "batch"}}},
+             {"source", {{"component", "job-controller"}}}};
+  v1::Observation obs;
+  obs.set_event_json(ev.dump());
+  auto d = Detect(obs);
+  ASSERT_THAT(d, IsOk());
+  EXPECT_EQ(d->error_class(), v1::ERROR_CLASS_CRASH_LOOP);
+  EXPECT_EQ(d->workload().kind(), "CronJob");
+  EXPECT_EQ(d->workload().name(), "nightly-report");
+  EXPECT_EQ(d->workload().namespace_(), "batch");
+  EXPECT_FALSE(d->fixable_by_manifest());
+}
+
 TEST_F(DetectorTest, ReadinessGraceUsesObservedTime) {
   v1::Observation obs;
   obs.set_pod_json(RunningNotReadyPod("2025-05-24T06:00:00Z").dump());
