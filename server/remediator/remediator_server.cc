@@ -19,7 +19,7 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
   RETURN_IF_ERROR(MakeDirectories(config.state_dir));
   ASSIGN_OR_RETURN(server->store_,
                    SqliteIncidentStore::Open(absl::StrCat(config.state_dir, "/remediator.db")));
-  server->classifier_ = MakeDetectorClassifier();
+  ASSIGN_OR_RETURN(server->classifier_, MakeDetectorClassifier());
   server->ingestor_ = std::make_unique<Ingestor>(*server->classifier_, *server->store_, clock);
   if (!config.telephony.empty()) {
     std::string token;
