@@ -26,6 +26,48 @@ std::string Bound(std::string text, size_t max_bytes) {
   return text;
 }
 
+// Logs need not be UTF-8, proto3 strings must be: invalid sequences become U+FFFD.
+std::string SanitizeUtf8(const std::string& in) {
+  std::string out;
+  out.reserve(in.size());
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  const size_t n = in.size();
+  size_t i = 0;
+  auto cont = [&](size_t k) { return i + k < n && (s[i + k] & 0xC0) == 0x80; };
+  while (i < n) {
+    const unsigned char c = s[i];
+    size_t len = 0;
+    if (c < 0x80) {
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = cont(1) ? 2 : 0;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      const bool second_ok = i + 1 < n && (c == 0xE0   ? (s[i + 1] >= 0xA0 && s[i + 1] <= 0xBF)
+                                           : c == 0xED ? (s[i + 1] >= 0x80 && s[i + 1] <= 0x9F)
+                                                       : (s[i + 1] & 0xC0) == 0x80);
+      len = second_ok && cont(2) ? 3 : 0;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      const bool second_ok = i + 1 < n && (c == 0xF0   ? (s[i + 1] >= 0x90 && s[i + 1] <= 0xBF)
+                                           : c == 0xF4 ? (s[i + 1] >= 0x80 && s[i + 1] <= 0x8F)
+                                                       : (s[i + 1] & 0xC0) == 0x80);
+      len = second_ok && cont(2) && cont(3) ? 4 : 0;
+    }
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(in, i, len);
+      i += len;
+    }
+  }
+  return out;
+}
+
+// Redacted, valid UTF-8, at most max_bytes (+ "...").
+std::string Clean(std::string text, size_t max_bytes) {
+  return Bound(SanitizeUtf8(RedactSecrets(std::move(text))), max_bytes);
+}
+
 absl::StatusOr<Finding> ClassifyObject(const Json& object, const std::string& what,
                                        const internal::PodContext& pod_context) {
   const std::string kind = internal::Str(object, "kind");
@@ -132,12 +174,11 @@ absl::StatusOr<v1::Detection> Detector::Detect(const v1::Observation& observatio
                                     finding->fixable_by_manifest);
   detection.set_reason(finding->reason);
   if (finding->error_class != v1::ERROR_CLASS_NONE) {
-    detection.set_summary(
-        Bound(RedactSecrets(std::move(finding->summary)), options_.max_summary_bytes));
+    detection.set_summary(Clean(std::move(finding->summary), options_.max_summary_bytes));
     for (std::string& e : finding->evidence) {
       if (static_cast<size_t>(detection.evidence_size()) >= options_.max_evidence) break;
       // Redact before cutting, so a cut cannot split a secret into an unrecognisable prefix.
-      detection.add_evidence(Bound(RedactSecrets(std::move(e)), options_.max_evidence_bytes));
+      detection.add_evidence(Clean(std::move(e), options_.max_evidence_bytes));
     }
   }
   return detection;

@@ -19,7 +19,8 @@
 //     and new_incident to the caller. Fields that cannot be derived are empty (a node-scoped OOM
 //     event has no namespace or workload).
 //   - summary is one sentence and evidence at most Options::max_evidence excerpts of at most
-//     Options::max_evidence_bytes bytes each; both pass through RedactSecrets (server/common).
+//     Options::max_evidence_bytes bytes each; both pass through RedactSecrets (server/common) and
+//     are valid UTF-8 (log bytes that are not become U+FFFD), as proto3 strings must be.
 //   - Pure function of the observation: thread-safe, no I/O, no clock (observed_time is used
 //     only for the readiness grace period).
 //

@@ -47,7 +47,7 @@ bool HasAvx2() {
 
 }  // namespace
 
-LiteralScanner::LiteralScanner(const std::vector<std::string>& literals) {
+LiteralScanner::LiteralScanner(const std::vector<std::string>& literals, bool allow_simd) {
   for (const std::string& text : literals) {
     if (text.size() >= kMinLiteralLength && text.size() < static_cast<size_t>(window_len_)) {
       window_len_ = static_cast<int>(text.size());
@@ -104,7 +104,7 @@ LiteralScanner::LiteralScanner(const std::vector<std::string>& literals) {
       if (c >= 'a' && c <= 'z') byte_table_[k][c - 32] |= bit;
     }
   }
-  use_avx2_ = HasAvx2() && !literals_.empty();
+  use_avx2_ = allow_simd && HasAvx2() && !literals_.empty();
 }
 
 bool LiteralScanner::Verify(const unsigned char* text, size_t lo, size_t end, size_t pos,

@@ -32,7 +32,8 @@ class LiteralScanner {
 
   // `literals` must each have at least kMinLiteralLength bytes (shorter ones are ignored and
   // never reported). Literal ids are the positions in this vector.
-  explicit LiteralScanner(const std::vector<std::string>& literals);
+  // `allow_simd` = false forces the portable scalar path (tests compare both).
+  explicit LiteralScanner(const std::vector<std::string>& literals, bool allow_simd = true);
 
   // Looks for a literal that lies entirely inside text[lo, text.size()) and whose fingerprint
   // window starts at or after `from` (from >= lo). Returns the start offset of the literal found

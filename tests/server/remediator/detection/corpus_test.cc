@@ -2,7 +2,9 @@
 // as labelled: class, namespace, workload kind and name, container, fixable_by_manifest.
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -110,6 +112,70 @@ TEST(CorpusTest, EveryCaseIsClassifiedAsLabelled) {
   }
   EXPECT_EQ(right, 45);
   std::printf("corpus: %d/%zu cases classified as labelled\n", right, cases.size());
+}
+
+// Damaged inputs (truncated, bytes flipped, fields retyped) give a Detection or InvalidArgument,
+// never a crash or another error code.
+TEST(CorpusTest, DamagedInputsFailCleanly) {
+  auto detector = Detector::Create();
+  ASSERT_TRUE(detector.ok());
+  std::mt19937 rng(1234);
+  int invalid = 0;
+  for (const Case& c : LoadCorpus()) {
+    const v1::Observation good = ToObservation(c.json.at("input"));
+    for (int round = 0; round < 40; ++round) {
+      v1::Observation obs = good;
+      std::string* text = nullptr;
+      if (obs.has_pod_json()) text = obs.mutable_pod_json();
+      if (obs.has_event_json()) text = obs.mutable_event_json();
+      if (obs.has_watch_event_json()) text = obs.mutable_watch_event_json();
+      if (obs.has_loki()) text = obs.mutable_loki()->mutable_response_json();
+      if (obs.has_pod_log()) text = obs.mutable_pod_log()->mutable_request();
+      if (obs.has_cri_log() && obs.cri_log().lines_size() > 0) {
+        text = obs.mutable_cri_log()->mutable_lines(rng() % obs.cri_log().lines_size());
+      }
+      ASSERT_NE(text, nullptr) << c.id;
+      switch (round % 4) {
+        case 0:
+          text->resize(rng() % (text->size() + 1));
+          break;
+        case 1:
+          for (int i = 0; i < 3 && !text->empty(); ++i) {
+            (*text)[rng() % text->size()] = static_cast<char>(rng() % 256);
+          }
+          break;
+        case 2: {  // retype values: strings become numbers, objects become arrays
+          for (const char* from : {"\"", "{", "true"}) {
+            const size_t at = text->find(from, rng() % (text->size() + 1));
+            if (at != std::string::npos) {
+              text->replace(at, std::strlen(from), std::string(from) == "{" ? "[" : "7");
+            }
+          }
+          break;
+        }
+        default: {
+          // Valid JSON of the wrong shape in the right place.
+          Json j = Json::parse(*text, nullptr, false);
+          if (!j.is_discarded() && j.is_object() && !j.empty()) {
+            auto it = j.begin();
+            std::advance(it, rng() % j.size());
+            *it = Json::array({1, "x", nullptr});
+            *text = j.dump();
+          }
+        }
+      }
+      absl::StatusOr<v1::Detection> d = (*detector)->Detect(obs);
+      if (!d.ok()) {
+        ASSERT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument)
+            << c.id << ": " << d.status();
+        EXPECT_FALSE(d.status().message().empty());
+        ++invalid;
+      } else {
+        EXPECT_NE(d->error_class(), v1::ERROR_CLASS_UNSPECIFIED) << c.id;
+      }
+    }
+  }
+  EXPECT_GT(invalid, 100);  // the damage is real
 }
 
 }  // namespace

@@ -200,6 +200,21 @@ TEST_F(DetectorTest, EvidenceIsRedactedAndBounded) {
   EXPECT_LE(d->summary().size(), 403u);
 }
 
+TEST_F(DetectorTest, NonUtf8LogBytesBecomeValidUtf8) {
+  auto d = Detect(Cri(kLogFile, {std::string("2024-01-01T00:00:00Z stderr F panic: bad \xff\xfe "
+                                             "byte \xe2\x82 cut, ok \xe2\x82\xac") +
+                                 std::string(600, 'x') + "\xc3\xa9"}));
+  ASSERT_THAT(d, IsOk());
+  ASSERT_EQ(d->error_class(), v1::ERROR_CLASS_APP_ERROR_LOG);
+  ASSERT_GE(d->evidence_size(), 1);
+  EXPECT_THAT(d->evidence(0), HasSubstr("bad \xEF\xBF\xBD\xEF\xBF\xBD byte"));
+  EXPECT_THAT(d->evidence(0), HasSubstr("ok \xe2\x82\xac"));
+  // Round-trips through the wire format (proto3 rejects invalid UTF-8 in strings when parsing).
+  v1::Detection back;
+  ASSERT_TRUE(back.ParseFromString(d->SerializeAsString()));
+  EXPECT_EQ(back.evidence(0), d->evidence(0));
+}
+
 TEST_F(DetectorTest, PodLogRequestAndLokiLabelSchemes) {
   v1::Observation obs;
   obs.mutable_pod_log()->set_request("/api/v1/namespaces/data/pods/redis-0/log?previous=true");

@@ -38,7 +38,9 @@ TEST(LiteralScannerTest, AgreesWithBruteForceOnRandomText) {
       "OOMKilled", "panic: ", "\"error\"",   "abc",          "xyz",  "connection refused",
       "Zq9",       "[emerg]", "level=fatal", "http/1.1\" 5", "aaaa", "killed",
       "oomkill"};
-  LiteralScanner scanner(literals);
+  LiteralScanner simd(literals);
+  LiteralScanner scalar(literals, /*allow_simd=*/false);
+  EXPECT_FALSE(scalar.uses_avx2());
   std::mt19937 rng(42);
   // A small alphabet makes partial matches and overlaps frequent.
   const std::string alphabet = "abcxyzOKMildeoprn:\" =[]/.15tfv9qZ\t";
@@ -53,10 +55,24 @@ TEST(LiteralScannerTest, AgreesWithBruteForceOnRandomText) {
       }
       text.insert(text.empty() ? 0 : rng() % text.size(), lit);
     }
-    std::vector<int> got;
-    scanner.FindAll(text, &got);
-    ASSERT_EQ(got, NaiveFindAll(literals, text)) << "text: " << text;
-    EXPECT_EQ(scanner.Contains(text), !got.empty());
+    const std::vector<int> want = NaiveFindAll(literals, text);
+    for (const LiteralScanner* scanner : {&simd, &scalar}) {
+      std::vector<int> got;
+      scanner->FindAll(text, &got);
+      ASSERT_EQ(got, want) << "simd=" << scanner->uses_avx2() << " text: " << text;
+      EXPECT_EQ(scanner->Contains(text), !got.empty());
+    }
+  }
+}
+
+TEST(LiteralScannerTest, ThreeByteLiteralsUseAThreeByteWindow) {
+  const std::vector<std::string> literals = {"abc", "longer literal"};
+  for (bool simd : {true, false}) {
+    LiteralScanner scanner(literals, simd);
+    std::vector<int> ids;
+    scanner.FindAll(std::string(70, '-') + "ABC" + std::string(70, '-') + "Longer Literal", &ids);
+    EXPECT_THAT(ids, ElementsAre(0, 1));
+    EXPECT_FALSE(scanner.Contains(std::string(100, 'a') + "ab"));
   }
 }
 
