@@ -17,7 +17,7 @@
 //   - Cost: lines without a "gate" literal (a minimal subset of the literals RE2 requires, chosen
 //     at Create) cost one SIMD pass (GB/s); lines with one are scanned for all literals and only
 //     the patterns whose literals are all there run RE2. A pattern from which RE2 cannot extract a
-//     literal of at least 3 bytes (e.g. "\\d+ errors") makes every line a candidate: it still
+//     literal of at least 3 bytes (e.g. "^\\d+$") makes every line a candidate: it still
 //     works, slowly; `always_candidate()` tells.
 //   - Immutable after Create; all const methods are thread-safe.
 #ifndef REMEDIATOR_SERVER_REMEDIATOR_CORE_DETECTION_LINE_MATCHER_H_
