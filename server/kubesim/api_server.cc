@@ -11,12 +11,14 @@
 #include "server/common/logging.h"
 #include "server/kubesim/api_error.h"
 #include "server/kubesim/k8s_util.h"
+#include "server/kubesim/patch.h"
 #include "server/kubesim/tables.h"
 
 namespace remediator::kubesim {
 namespace {
 
 constexpr char kJson[] = "application/json";
+constexpr char kWatchContentType[] = "application/json;stream=watch";
 
 void SendJson(httplib::Response& res, int code, const json& body) {
   res.status = code;
@@ -358,6 +360,9 @@ void ApiServer::HandleResource(const httplib::Request& req, httplib::Response& r
                                const ResourceType& type, const std::string& ns,
                                const std::string& name, const std::string& sub) {
   const std::string& method = req.method;
+  if (sub == "scale" && (type.resource == "deployments" || type.resource == "replicasets")) {
+    return HandleScale(req, res, type, ns, name);
+  }
   if (!sub.empty() && sub != "status" && !(sub == "log" && type.resource == "pods")) {
     return SendError(res,
                      ApiError(404, "NotFound", "the server could not find the requested resource"));
@@ -418,6 +423,67 @@ void ApiServer::HandleResource(const httplib::Request& req, httplib::Response& r
   }
   SendError(res, ApiError(405, "MethodNotAllowed",
                           "the server does not allow this method on the requested resource"));
+}
+
+void ApiServer::HandleScale(const httplib::Request& req, httplib::Response& res,
+                            const ResourceType& type, const std::string& ns,
+                            const std::string& name) {
+  auto obj = cluster_->Get(type, ns, name);
+  if (!obj.ok()) return SendError(res, obj.status());
+  auto to_scale = [&](const json& o) {
+    json sel = o["spec"].value("selector", json::object());
+    std::vector<std::string> parts;
+    json match = sel.value("matchLabels", json::object());
+    for (auto it = match.begin(); it != match.end(); ++it) {
+      parts.push_back(it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump()));
+    }
+    std::string selector;
+    for (size_t i = 0; i < parts.size(); ++i) selector += (i ? "," : "") + parts[i];
+    return json({{"kind", "Scale"},
+                 {"apiVersion", "autoscaling/v1"},
+                 {"metadata",
+                  {{"name", name},
+                   {"namespace", ns},
+                   {"uid", o["metadata"].value("uid", "")},
+                   {"resourceVersion", o["metadata"].value("resourceVersion", "")},
+                   {"creationTimestamp", o["metadata"].value("creationTimestamp", "")}}},
+                 {"spec", {{"replicas", o["spec"].value("replicas", 1)}}},
+                 {"status",
+                  {{"replicas", o.value("status", json::object()).value("replicas", 0)},
+                   {"selector", selector}}}});
+  };
+  json scale = to_scale(*obj);
+  if (req.method == "GET") return SendJson(res, 200, scale);
+  json updated;
+  if (req.method == "PUT") {
+    updated = json::parse(req.body, nullptr, false);
+  } else if (req.method == "PATCH") {
+    json patch = json::parse(req.body, nullptr, false);
+    if (patch.is_discarded()) return SendError(res, BadRequestError("invalid JSON patch body"));
+    std::string ct = req.get_header_value("Content-Type");
+    if (absl::StartsWith(ct, "application/json-patch+json")) {
+      auto r = JsonPatch(scale, patch);
+      if (!r.ok())
+        return SendError(res, ApiError(422, "Invalid", std::string(r.status().message())));
+      updated = *r;
+    } else {
+      updated = MergePatch(scale, patch);
+    }
+  } else {
+    return SendError(res, ApiError(405, "MethodNotAllowed", "scale supports GET, PUT and PATCH"));
+  }
+  if (updated.is_discarded() || !updated.contains("spec") ||
+      !updated["spec"].value("replicas", json()).is_number()) {
+    return SendError(res,
+                     InvalidError("Scale.autoscaling", name,
+                                  {{"spec.replicas", "Required value", "FieldValueRequired"}}));
+  }
+  json body = {{"spec", {{"replicas", updated["spec"]["replicas"]}}}};
+  bool created = false;
+  auto patched = cluster_->PatchObject(type, ns, name, "application/merge-patch+json", body.dump(),
+                                       WriteOpts(req), false, &created);
+  if (!patched.ok()) return SendError(res, patched.status());
+  SendJson(res, 200, to_scale(*patched));
 }
 
 void ApiServer::HandleList(const httplib::Request& req, httplib::Response& res,
@@ -511,8 +577,10 @@ void ApiServer::HandleWatch(const httplib::Request& req, httplib::Response& res,
     state->rv = start_rv;
   }
   res.status = 200;
-  res.set_chunked_content_provider(kJson, [this, state, selectors, storage, ns, bookmarks, tp,
-                                           render](size_t, httplib::DataSink& sink) {
+  // Not plain "application/json": httplib would gzip that, and its compressor holds events back.
+  res.set_chunked_content_provider(kWatchContentType, [this, state, selectors, storage, ns,
+                                                       bookmarks, tp,
+                                                       render](size_t, httplib::DataSink& sink) {
     auto flush = [&]() {
       for (const auto& line : state->pending) {
         if (!sink.write(line.data(), line.size())) return false;

@@ -51,6 +51,8 @@ class ApiServer {
   void HandleResource(const httplib::Request& req, httplib::Response& res, const ResourceType& type,
                       const std::string& ns, const std::string& name,
                       const std::string& subresource);
+  void HandleScale(const httplib::Request& req, httplib::Response& res, const ResourceType& type,
+                   const std::string& ns, const std::string& name);
   void HandleList(const httplib::Request& req, httplib::Response& res, const ResourceType& type,
                   const std::string& ns);
   void HandleWatch(const httplib::Request& req, httplib::Response& res, const ResourceType& type,

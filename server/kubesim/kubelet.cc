@@ -22,6 +22,8 @@ constexpr char kRuncInitOom[] =
     "runc create failed: unable to start container process: container init was OOM-killed "
     "(memory limit too low?): unknown";
 
+constexpr absl::Duration kFlapWindow = absl::Seconds(10);
+
 struct LogLine {
   absl::Time t;
   std::string text;
@@ -405,8 +407,12 @@ void StartAttempt(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Time
     c.next_readiness =
         t + absl::Seconds(cs["readinessProbe"].value("initialDelaySeconds", 0)) + absl::Seconds(1);
   } else {
-    c.ready = true;
+    // Without a readiness probe a container is ready once started. One that dies within
+    // kFlapWindow (OOM, missing env) is treated as never ready: the real kubelet rarely reports
+    // such a blip, and a crash-looping Deployment must not count as "available".
+    c.ready = c.exit_at > t + kFlapWindow;
   }
+  if (c.exit_at <= t + kFlapWindow) c.next_readiness = absl::InfiniteFuture();
 }
 
 void RunningStep(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Time t) {
@@ -422,7 +428,7 @@ void RunningStep(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Time 
     const json& p = cs["readinessProbe"];
     auto [ok, msg] = RunProbe(p, cs, img, ctx.sim->ip, t, c.started_at);
     if (ok) {
-      c.ready = true;
+      c.ready = c.exit_at > t + kFlapWindow;
     } else {
       c.ready = false;
       Event(ctx, c.name, "Warning", "Unhealthy", absl::StrCat("Readiness probe failed: ", msg), t);

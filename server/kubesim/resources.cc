@@ -171,6 +171,15 @@ json ApiResourceList(const std::string& group, const std::string& version) {
                            {"kind", "Pod"},
                            {"verbs", {"get"}}});
     }
+    if (t.resource == "deployments" || t.resource == "replicasets") {
+      resources.push_back({{"name", t.resource + "/scale"},
+                           {"singularName", ""},
+                           {"namespaced", true},
+                           {"group", "autoscaling"},
+                           {"version", "v1"},
+                           {"kind", "Scale"},
+                           {"verbs", {"get", "patch", "update"}}});
+    }
     if (t.resource == "pods" || t.resource == "deployments" || t.resource == "replicasets") {
       resources.push_back({{"name", t.resource + "/status"},
                            {"singularName", ""},
