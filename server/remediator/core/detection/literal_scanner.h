@@ -59,7 +59,7 @@ class LiteralScanner {
     uint32_t fold = 0;
     uint32_t key_mask = 0;
   };
-  static constexpr int kBuckets = 8;
+  static constexpr int kBuckets = 16;  // two SIMD masks of 8 buckets each
   static constexpr int kMaxWindow = 4;
 
   // A verified occurrence: literal index (into literals_) and start offset. Returns true to stop.
@@ -82,10 +82,11 @@ class LiteralScanner {
   // Fingerprint window length: 4, or 3 when some literal has only 3 bytes.
   int window_len_ = kMaxWindow;
   // Nibble tables for the SIMD path: [window byte][16], over bytes OR 0x20.
-  alignas(16) uint8_t lo_nibble_[kMaxWindow][16] = {};
-  alignas(16) uint8_t hi_nibble_[kMaxWindow][16] = {};
+  // [mask: buckets 0-7, 8-15][window byte][nibble]
+  alignas(16) uint8_t lo_nibble_[2][kMaxWindow][16] = {};
+  alignas(16) uint8_t hi_nibble_[2][kMaxWindow][16] = {};
   // Exact (case-folded) tables for the scalar path; a 3-byte window leaves table 3 all ones.
-  uint8_t byte_table_[kMaxWindow][256] = {};
+  uint16_t byte_table_[kMaxWindow][256] = {};
   bool use_avx2_ = false;
 };
 
