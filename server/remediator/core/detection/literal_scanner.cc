@@ -5,13 +5,14 @@
 // literal.
 //
 // Each literal gets a 4-byte window (the rarest by a fixed byte-frequency guess, so that common
-// prefixes such as `"level":` do not dominate) and a bucket (8 buckets, one bit each). For every
-// text position p the fingerprint is AND over k=0..3 of table_k[text[p+k]], a byte of bucket bits;
-// a non-zero value means "some literal of these buckets may have its window at p". The SIMD path
-// computes it for 32 positions with two PSHUFB nibble lookups per window byte and bucket mask
-// (16 buckets = two 8-bit masks: fewer literals per bucket, far fewer false candidates) (on bytes
-// OR 0x20, which folds ASCII case and keeps the test a superset of the exact one); the scalar path
-// uses full 256-entry tables.
+// prefixes such as `"level":` do not dominate) and one of 16 buckets (literals with similar
+// windows share one). For every text position p the fingerprint is AND over k=0..3 of
+// table_k[text[p+k]], 16 bits of buckets; non-zero means "some literal of these buckets may have
+// its window at p", which Verify then checks exactly. The SIMD path computes it for 32 positions
+// at once with PSHUFB nibble lookups (two 8-bucket masks, two lookups per window byte and mask),
+// on bytes OR 0x20, which folds ASCII case and keeps the test a superset of the exact one. 16
+// rather than 8 buckets: fewer literals per bucket means far fewer false candidates, which cost
+// more than the extra shuffles. The scalar path uses full 256-entry tables.
 #include "server/remediator/core/detection/literal_scanner.h"
 
 #include <immintrin.h>
