@@ -428,13 +428,26 @@ bool Cluster::ReconcileDeployments() {
                                 ? absl::StrCat("ReplicaSet \"", new_name, "\" is progressing.")
                                 : progress_message;
       SetCondition(&status, "Progressing", "True", reason, message, now, true);
-    } else if (prog.value("reason", "") != "ProgressDeadlineExceeded") {
+    } else if (prog.value("reason", "") != "ProgressDeadlineExceeded" &&
+               prog.value("reason", "") != "NewReplicaSetAvailable") {
+      // Like the real controller, a rollout that once completed does not time out later.
       absl::Time last = ParseRfc3339(prog.value("lastUpdateTime", now), now_t);
       if (now_t - last > absl::Seconds(deadline)) {
         SetCondition(&status, "Progressing", "False", "ProgressDeadlineExceeded",
                      absl::StrCat("ReplicaSet \"", new_name, "\" has timed out progressing."), now,
                      true);
       }
+    }
+    // Prune old, scaled-down ReplicaSets beyond revisionHistoryLimit (oldest revisions first).
+    int64_t history_limit = spec.value("revisionHistoryLimit", 10);
+    std::vector<json> idle;
+    for (const json& rs : old) {
+      if (SpecReplicas(rs) == 0 && StatusInt(rs, "replicas") == 0) idle.push_back(rs);
+    }
+    std::sort(idle.begin(), idle.end(),
+              [](const json& a, const json& b) { return Revision(a) < Revision(b); });
+    for (int64_t i = 0; i + history_limit < static_cast<int64_t>(idle.size()); ++i) {
+      changed |= store_.Delete("replicasets", ns, idle[i]["metadata"].value("name", "")).ok();
     }
     json updated_d = d;
     updated_d["status"] = status;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "server/common/flags.h"
 #include "server/common/grpc_server.h"
 #include "server/common/logging.h"
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> manifests;
   double time_scale = 1.0;
   bool manual_clock = false, watch_expired_http = false;
+  std::string start_offset;
   FlagSet flags("kubesim",
                 "A Kubernetes API server simulator that the real kubectl accepts. A world file "
                 "says which images exist and how their containers behave; controllers and a "
@@ -35,6 +37,9 @@ int main(int argc, char** argv) {
   flags.Double("time-scale", &time_scale, "simulated seconds per real second (e.g. 60)");
   flags.Bool("manual-clock", &manual_clock,
              "freeze the simulated clock; move it with POST /kubesim/v1/advance?seconds=N");
+  flags.String("start-offset", &start_offset,
+               "start the simulated clock this far from now, e.g. -1h (with --time-scale > 1, "
+               "client-side ages such as `kubectl describe` events stay valid longer)");
   flags.String("tls-cert", &tls_cert, "PEM server certificate; with --tls-key serves HTTPS");
   flags.String("tls-key", &tls_key, "PEM server private key");
   flags.String("client-ca", &client_ca,
@@ -53,7 +58,8 @@ int main(int argc, char** argv) {
              "ERROR event");
   flags.String("log-format", &log_format, "text or json");
   flags.set_epilogue(
-      "Test hooks: POST /kubesim/v1/advance?seconds=N moves the simulated clock, POST "
+      "Test hooks (POST with an empty body, e.g. curl -d ''): POST "
+      "/kubesim/v1/advance?seconds=N moves the simulated clock, POST "
       "/kubesim/v1/compact drops the watch history (watches from older resourceVersions get 410 "
       "Expired), GET /kubesim/v1/now shows the simulated time.\n"
       "On start it prints 'listening on HOST:PORT' on stdout. SIGINT/SIGTERM stop it.\n"
@@ -84,6 +90,15 @@ int main(int argc, char** argv) {
   if (time_scale <= 0) {
     std::cerr << "kubesim: --time-scale must be > 0\n";
     return kExitUsage;
+  }
+  if (!start_offset.empty()) {
+    absl::Duration offset;
+    if (!absl::ParseDuration(start_offset, &offset)) {
+      std::cerr << "kubesim: --start-offset wants a duration like -1h or -90m, got \""
+                << start_offset << "\"\n";
+      return kExitUsage;
+    }
+    options.start_time = absl::Now() + offset;
   }
   options.world_file = world;
   options.manifest_dirs = manifests;

@@ -243,6 +243,30 @@ TEST_F(ScenarioTest, RollingUpdateCreatesHashedReplicaSetsAndUndoReusesTheOldOne
   EXPECT_EQ(Deployment("web")["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3");
 }
 
+TEST_F(ScenarioTest, OldReplicaSetsBeyondRevisionHistoryLimitArePruned) {
+  Apply(DeployYaml("web", "nginx:1.27", "64Mi"));
+  ASSERT_THAT(
+      Patch("web", "application/merge-patch+json", R"({"spec":{"revisionHistoryLimit":1}})"),
+      IsOk());
+  for (const char* limit : {"65Mi", "66Mi", "67Mi"}) {
+    ASSERT_THAT(
+        Patch(
+            "web", "application/strategic-merge-patch+json",
+            std::string(
+                R"({"spec":{"template":{"spec":{"containers":[{"name":"main","resources":{"limits":{"memory":")") +
+                limit + R"("}}}]}}}})"),
+        IsOk());
+    cluster_->AdvanceClock(absl::Seconds(5));
+  }
+  auto rs = cluster_->store().List("replicasets", "app");
+  ASSERT_EQ(rs.size(), 2u);  // the live one + 1 of history
+  std::set<std::string> revisions;
+  for (const json& r : rs) {
+    revisions.insert(r["metadata"]["annotations"]["deployment.kubernetes.io/revision"]);
+  }
+  EXPECT_EQ(revisions, (std::set<std::string>{"3", "4"}));
+}
+
 TEST_F(ScenarioTest, ProgressDeadlineExceededAfterTheDeadlineOfSimulatedTime) {
   Apply(DeployYaml("web", "nginx:1.27", "4Mi"));
   cluster_->AdvanceClock(absl::Seconds(30));
