@@ -39,27 +39,12 @@ bool ContainsAny(const std::vector<std::string>& words,
                      [&](const auto& p) { return ContainsPhrase(words, p); });
 }
 
+// Explicit yes-words. "i can come" or "on my way" without one of these is not enough: such
+// phrases are what off-topic speech is most often misheard as.
 const std::vector<std::vector<std::string>>& YesPhrases() {
-  static const auto* p = new std::vector<std::vector<std::string>>{{"yes"},
-                                                                   {"yeah"},
-                                                                   {"yep"},
-                                                                   {"yup"},
-                                                                   {"sure"},
-                                                                   {"okay"},
-                                                                   {"ok"},
-                                                                   {"of", "course"},
-                                                                   {"i", "can"},
-                                                                   {"i", "will"},
-                                                                   {"on", "my", "way"},
-                                                                   {"coming"},
-                                                                   {"oui"},
-                                                                   {"d'accord"},
-                                                                   {"j'arrive"},
-                                                                   {"bien", "sûr"},
-                                                                   {"je", "peux"},
-                                                                   {"i'm", "on", "it"},
-                                                                   {"i", "am", "on", "it"},
-                                                                   {"affirmative"}};
+  static const auto* p = new std::vector<std::vector<std::string>>{
+      {"yes"}, {"yeah"},         {"yep"}, {"yup"},      {"sure"},        {"okay"},
+      {"ok"},  {"of", "course"}, {"oui"}, {"d'accord"}, {"bien", "sûr"}, {"affirmative"}};
   return *p;
 }
 
@@ -70,6 +55,9 @@ const std::vector<std::vector<std::string>>& NoPhrases() {
       {"non"},        {"pas"},  {"désolé"}, {"occupé"},      {"impossible"}, {"never"}};
   return *p;
 }
+
+// A yes needs the recognizer to be at least this sure that the audio is what it heard.
+constexpr double kMinYesMatch = 0.5;
 
 }  // namespace
 
@@ -82,24 +70,16 @@ AnswerDecision DecideAnswer(const std::string& transcript, double match_score) {
     out.confidence = 1.0;
     return out;
   }
-  // "i can not" / "je ne peux pas" contain a yes-phrase ("i can", "je peux" does not match "je ne
-  // peux") together with a refusal; a refusal alone decides NO, both together are UNCLEAR unless
-  // the yes-phrase is only the start of the refusal.
   bool no = ContainsAny(words, NoPhrases());
-  std::vector<std::string> yes_words = words;
-  // Remove "i can" that is directly followed by "not"/"'t" forms so "i can not" is a pure no.
-  for (size_t i = 0; i + 2 < yes_words.size(); ++i) {
-    if (yes_words[i] == "i" && yes_words[i + 1] == "can" && yes_words[i + 2] == "not") {
-      yes_words[i] = yes_words[i + 1] = "_";
-    }
-  }
-  bool yes = ContainsAny(yes_words, YesPhrases());
-  if (yes && !no) {
+  bool yes = ContainsAny(words, YesPhrases());
+  if (yes && !no && match_score >= kMinYesMatch) {
     out.decision = ::telephony::v1::DECISION_YES;
     out.confidence = 0.9 * match_score;
   } else if (no && !yes) {
+    // A refusal is believed even when the audio matched poorly: mistaking a yes for a no only
+    // costs a call to the next person.
     out.decision = ::telephony::v1::DECISION_NO;
-    out.confidence = 0.9 * match_score;
+    out.confidence = 0.9 * std::max(match_score, 0.5);
   } else {
     out.decision = ::telephony::v1::DECISION_UNCLEAR;
     out.confidence = yes && no ? 0.5 : 0.7;

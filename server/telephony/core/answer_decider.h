@@ -2,8 +2,9 @@
 //
 // The rule is built so that a false "yes" (we believe someone is coming and nobody is) is the
 // one outcome that never happens by accident:
-//   - YES only when an explicit yes-phrase is present (yes, yeah, yep, sure, okay, ok, of course,
-//     i can, i will, on my way, coming, oui, d'accord, j'arrive...) AND no refusal word is.
+//   - YES only when an explicit yes-word is present (yes, yeah, yep, yup, sure, okay, ok, of
+//     course, oui, d'accord, bien sûr, affirmative), no refusal word is, and the recognizer's
+//     match score is at least 0.5 (the audio really sounded like what was transcribed).
 //   - NO when a refusal is present (no, nope, sorry, cannot, can't, not, busy, unavailable, non,
 //     pas...) and no yes-phrase is.
 //   - UNCLEAR otherwise: silence, noise, other words, or both yes and no ("yes... no, sorry").

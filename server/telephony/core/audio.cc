@@ -101,7 +101,8 @@ absl::StatusOr<Audio> DecodeWav(const std::string& bytes) {
             absl::StrCat("WAV sample width ", bits, " bits is not supported"));
       }
       size_t available = bytes.size() - body;
-      size_t n = std::min<size_t>(size, available);
+      // A file still being written may declare 0 (or too much): take what is there.
+      size_t n = size == 0 ? available : std::min<size_t>(size, available);
       size_t stride = static_cast<size_t>(width) * channels;
       size_t count = n / stride;
       Audio audio;

@@ -28,7 +28,8 @@ std::string EncodeWav(const Audio& audio);
 
 // Decodes a RIFF/WAVE file with 8/16/24/32-bit integer or 32-bit float PCM, any channel count
 // (channels are averaged to mono). A data chunk whose declared size runs past the end of the
-// file (a recording still being written, or liblinphone's header) is clamped to the bytes present.
+// file (a recording still being written, or liblinphone's header) is clamped to the bytes present,
+// and a declared size of 0 (a header not yet updated by a recorder) means "up to the end".
 // InvalidArgument saying what is wrong for anything else.
 absl::StatusOr<Audio> DecodeWav(const std::string& bytes);
 

@@ -1,5 +1,6 @@
 #include "server/telephony/core/speech_drafter.h"
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -116,9 +117,20 @@ absl::StatusOr<DraftedSpeech> TemplateSpeechDrafter::Draft(const IncidentSummary
                                                            const std::string& language) {
   auto lang_or = NormalizeLanguage(language);
   if (!lang_or.ok()) return lang_or.status();
-  const std::string lang = *lang_or;
+  // Shorten the free-text fields further until the whole text reads in at most 40 s.
+  absl::StatusOr<DraftedSpeech> out;
+  for (size_t limit : {kMaxFieldWords, size_t{14}, size_t{9}, size_t{5}}) {
+    out = DraftWithLimit(incident, *lang_or, limit);
+    if (!out.ok() || out->estimated_duration <= absl::Seconds(40)) break;
+  }
+  return out;
+}
+
+absl::StatusOr<DraftedSpeech> TemplateSpeechDrafter::DraftWithLimit(const IncidentSummary& incident,
+                                                                    const std::string& lang,
+                                                                    size_t max_field_words) {
   auto field = [&](const std::string& v, size_t max_words = kMaxFieldWords) {
-    return Clause(Shorten(SanitizeForSpeech(v, lang), max_words));
+    return Clause(Shorten(SanitizeForSpeech(v, lang), std::min(max_words, max_field_words)));
   };
   const std::string name = field(incident.workload_name(), 6);
   const std::string summary = field(incident.summary());

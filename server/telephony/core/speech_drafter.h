@@ -53,6 +53,11 @@ class TemplateSpeechDrafter final : public SpeechDrafter {
  public:
   absl::StatusOr<DraftedSpeech> Draft(const IncidentSummary& incident,
                                       const std::string& language) override;
+
+ private:
+  static absl::StatusOr<DraftedSpeech> DraftWithLimit(const IncidentSummary& incident,
+                                                      const std::string& lang,
+                                                      size_t max_field_words);
 };
 
 }  // namespace remediator::telephony

@@ -1,0 +1,131 @@
+#include "server/telephony/config.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/common/file_util.h"
+#include "server/common/status_macros.h"
+#include "server/common/yaml_config.h"
+
+namespace remediator::telephony {
+namespace {
+
+absl::Status ReadSip(const YamlDocument& doc, const YAML::Node& node, TelephonyConfig& c) {
+  RETURN_IF_ERROR(
+      CheckKnownKeys(doc, node,
+                     {"baresip", "module_path", "local_ip", "user", "trunk_host", "auth_user",
+                      "auth_pass_file", "outbound_proxy", "codecs", "keep_call_dirs"},
+                     "sip"));
+  RETURN_IF_ERROR(ReadString(doc, node, "baresip", &c.sip.binary));
+  RETURN_IF_ERROR(ReadString(doc, node, "module_path", &c.sip.module_path));
+  RETURN_IF_ERROR(ReadString(doc, node, "local_ip", &c.sip.local_ip));
+  RETURN_IF_ERROR(ReadString(doc, node, "user", &c.sip.user));
+  RETURN_IF_ERROR(ReadString(doc, node, "trunk_host", &c.sip.trunk_host));
+  RETURN_IF_ERROR(ReadString(doc, node, "auth_user", &c.sip.auth_user));
+  RETURN_IF_ERROR(ReadString(doc, node, "auth_pass_file", &c.sip_auth_pass_file));
+  RETURN_IF_ERROR(ReadString(doc, node, "outbound_proxy", &c.sip.outbound_proxy));
+  RETURN_IF_ERROR(ReadString(doc, node, "codecs", &c.sip.codecs));
+  RETURN_IF_ERROR(ReadBool(doc, node, "keep_call_dirs", &c.sip.keep_call_dirs));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status LoadConfigFile(const std::string& path, TelephonyConfig& c) {
+  ASSIGN_OR_RETURN(YamlDocument doc, LoadYamlFile(path));
+  const YAML::Node& root = doc.root;
+  if (!root.IsDefined() || root.IsNull()) return absl::OkStatus();
+  RETURN_IF_ERROR(CheckKnownKeys(doc, root,
+                                 {"listen",
+                                  "state_dir",
+                                  "auth_token_file",
+                                  "log_format",
+                                  "call_log",
+                                  "tls_cert",
+                                  "tls_key",
+                                  "dialer",
+                                  "tts",
+                                  "stt",
+                                  "voice",
+                                  "words_per_minute",
+                                  "connect_timeout",
+                                  "ring_timeout",
+                                  "listen_window",
+                                  "end_silence",
+                                  "max_attempts",
+                                  "keep_audio",
+                                  "pocketsphinx_model_dir",
+                                  "espeak_data_dir",
+                                  "sip"},
+                                 "top level"));
+  RETURN_IF_ERROR(ReadString(doc, root, "listen", &c.listen));
+  RETURN_IF_ERROR(ReadString(doc, root, "state_dir", &c.state_dir));
+  RETURN_IF_ERROR(ReadString(doc, root, "auth_token_file", &c.auth_token_file));
+  RETURN_IF_ERROR(ReadString(doc, root, "log_format", &c.log_format));
+  RETURN_IF_ERROR(ReadString(doc, root, "call_log", &c.call_log));
+  RETURN_IF_ERROR(ReadString(doc, root, "tls_cert", &c.tls_cert));
+  RETURN_IF_ERROR(ReadString(doc, root, "tls_key", &c.tls_key));
+  RETURN_IF_ERROR(ReadString(doc, root, "dialer", &c.dialer));
+  RETURN_IF_ERROR(ReadString(doc, root, "tts", &c.tts));
+  RETURN_IF_ERROR(ReadString(doc, root, "stt", &c.stt));
+  RETURN_IF_ERROR(ReadString(doc, root, "voice", &c.flow.voice));
+  RETURN_IF_ERROR(ReadInt(doc, root, "words_per_minute", &c.flow.words_per_minute));
+  RETURN_IF_ERROR(ReadDuration(doc, root, "connect_timeout", &c.flow.connect_timeout));
+  RETURN_IF_ERROR(ReadDuration(doc, root, "ring_timeout", &c.flow.ring_timeout));
+  RETURN_IF_ERROR(ReadDuration(doc, root, "listen_window", &c.flow.listen.window));
+  RETURN_IF_ERROR(ReadDuration(doc, root, "end_silence", &c.flow.listen.end_silence));
+  RETURN_IF_ERROR(ReadInt(doc, root, "max_attempts", &c.flow.max_attempts));
+  RETURN_IF_ERROR(ReadBool(doc, root, "keep_audio", &c.keep_audio));
+  RETURN_IF_ERROR(ReadString(doc, root, "pocketsphinx_model_dir", &c.pocketsphinx_model_dir));
+  RETURN_IF_ERROR(ReadString(doc, root, "espeak_data_dir", &c.espeak_data_dir));
+  if (root["sip"].IsDefined() && !root["sip"].IsNull()) {
+    RETURN_IF_ERROR(ReadSip(doc, root["sip"], c));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadSipConfigFile(const std::string& path, TelephonyConfig& c) {
+  ASSIGN_OR_RETURN(YamlDocument doc, LoadYamlFile(path));
+  if (!doc.root.IsDefined() || doc.root.IsNull()) return absl::OkStatus();
+  return ReadSip(doc, doc.root, c);
+}
+
+absl::Status FinishConfig(TelephonyConfig& c) {
+  if (c.dialer != "sip") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dialer \"", c.dialer, "\" is not available in this build; use --dialer sip"));
+  }
+  if (c.tts != "espeak") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tts \"", c.tts, "\" is not available in this build; use --tts espeak"));
+  }
+  if (c.stt != "pocketsphinx") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stt \"", c.stt, "\" is not available in this build; use --stt pocketsphinx"));
+  }
+  if (c.log_format != "text" && c.log_format != "json") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("log format \"", c.log_format, "\" is not text or json"));
+  }
+  if (c.state_dir.empty()) return absl::InvalidArgumentError("state dir is empty; set --state-dir");
+  if (c.flow.max_attempts < 1 || c.flow.max_attempts > 3) {
+    return absl::InvalidArgumentError("max_attempts must be 1, 2 or 3");
+  }
+  if (c.flow.listen.window < absl::Seconds(1) || c.flow.listen.window > absl::Minutes(1)) {
+    return absl::InvalidArgumentError("listen_window must be between 1s and 1m");
+  }
+  if (c.flow.connect_timeout <= absl::ZeroDuration() ||
+      c.flow.ring_timeout < c.flow.connect_timeout) {
+    return absl::InvalidArgumentError(
+        "connect_timeout must be > 0 and ring_timeout at least connect_timeout");
+  }
+  if (c.call_log.empty()) c.call_log = c.state_dir + "/calls.csv";
+  c.sip.work_dir = c.state_dir + "/calls";
+  if (c.keep_audio) c.flow.audio_dir = c.state_dir + "/audio";
+  if (!c.sip_auth_pass_file.empty()) {
+    ASSIGN_OR_RETURN(std::string pass, ReadFile(c.sip_auth_pass_file));
+    while (!pass.empty() && (pass.back() == '\n' || pass.back() == '\r')) pass.pop_back();
+    c.sip.auth_pass = pass;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace remediator::telephony

@@ -1,0 +1,156 @@
+// telephony: the Telephony gRPC server (telephony.v1.Telephony). Drafts what to say about an
+// incident, speaks it (espeak-ng), phones the on-call person over SIP (baresip), hears the
+// answer (pocketsphinx), decides yes / no / unclear and records every call in a CSV file.
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/auth.h"
+#include "server/common/clock.h"
+#include "server/common/file_util.h"
+#include "server/common/flags.h"
+#include "server/common/grpc_server.h"
+#include "server/common/logging.h"
+#include "server/telephony/adapters/baresip_dialer.h"
+#include "server/telephony/adapters/csv_call_log.h"
+#include "server/telephony/adapters/espeak_tts.h"
+#include "server/telephony/adapters/pocketsphinx_stt.h"
+#include "server/telephony/config.h"
+#include "server/telephony/core/call_flow.h"
+#include "server/telephony/core/speech_drafter.h"
+#include "server/telephony/service/telephony_service.h"
+
+#ifndef POCKETSPHINX_MODELDIR
+#define POCKETSPHINX_MODELDIR "/usr/share/pocketsphinx/model"
+#endif
+
+namespace remediator::telephony {
+namespace {
+
+int Fail(const std::string& what, const absl::Status& status, int code) {
+  std::cerr << "telephony: " << what << ": " << status.message() << "\n";
+  return code;
+}
+
+int Run(int argc, char** argv) {
+  BlockTerminationSignals();
+  TelephonyConfig c;
+  std::string config_file, sip_config_file;
+  std::string listen, state_dir, token_file, log_format, call_log, dialer, tts, stt;
+  std::string tls_cert, tls_key, trunk_host, sip_user, sip_auth_user, sip_pass_file, local_ip;
+  std::string baresip;
+  FlagSet flags("telephony",
+                "Phones the on-call person about an incident, asks whether they can intervene, "
+                "hears the answer and records the call (telephony.v1.Telephony over gRPC).");
+  flags.String("config", &config_file, "YAML configuration file; flags override it");
+  flags.String("listen", &listen, "HOST:PORT to serve gRPC on; port 0 picks a free port");
+  flags.String("state-dir", &state_dir, "directory for the call log, call dirs and audio");
+  flags.String("auth-token-file", &token_file, "file holding the bearer token clients must send");
+  flags.String("log-format", &log_format, "text or json");
+  flags.String("call-log", &call_log, "the CSV call log (default STATE_DIR/calls.csv)");
+  flags.String("dialer", &dialer, "sip (baresip) or twilio");
+  flags.String("sip-config", &sip_config_file, "YAML file with the SIP settings (sip: keys)");
+  flags.String("sip-trunk-host", &trunk_host, "SIP trunk HOST[:PORT]; E.164 numbers go there");
+  flags.String("sip-user", &sip_user, "our SIP user name");
+  flags.String("sip-auth-user", &sip_auth_user, "SIP digest user name (default: --sip-user)");
+  flags.String("sip-auth-pass-file", &sip_pass_file, "file holding the SIP digest password");
+  flags.String("sip-local-ip", &local_ip, "address SIP and RTP bind to (default 127.0.0.1)");
+  flags.String("baresip", &baresip, "the baresip executable");
+  flags.String("tts", &tts, "espeak, piper or openai");
+  flags.String("stt", &stt, "pocketsphinx, whisper or openai");
+  flags.String("tls-cert", &tls_cert, "PEM certificate: serve gRPC over TLS");
+  flags.String("tls-key", &tls_key, "PEM private key for --tls-cert");
+  flags.set_epilogue(
+      "Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 runtime failure, 2 bad usage or "
+      "configuration.\nConfig keys: see server/telephony/config.h.\n");
+  absl::Status parsed = flags.Parse(argc, argv);
+  if (!parsed.ok()) {
+    std::cerr << "telephony: " << parsed.message() << "\n(see telephony --help)\n";
+    return kExitUsage;
+  }
+  if (flags.help_requested()) {
+    std::cout << flags.Usage();
+    return kExitOk;
+  }
+  if (!flags.positional().empty()) {
+    std::cerr << "telephony: unexpected argument \"" << flags.positional()[0] << "\"\n";
+    return kExitUsage;
+  }
+  if (!config_file.empty()) {
+    absl::Status s = LoadConfigFile(config_file, c);
+    if (!s.ok()) return Fail("config", s, kExitUsage);
+  }
+  if (!sip_config_file.empty()) {
+    absl::Status s = LoadSipConfigFile(sip_config_file, c);
+    if (!s.ok()) return Fail("sip config", s, kExitUsage);
+  }
+  auto take = [&](const char* name, const std::string& value, std::string& target) {
+    if (flags.IsSet(name)) target = value;
+  };
+  take("listen", listen, c.listen);
+  take("state-dir", state_dir, c.state_dir);
+  take("auth-token-file", token_file, c.auth_token_file);
+  take("log-format", log_format, c.log_format);
+  take("call-log", call_log, c.call_log);
+  take("dialer", dialer, c.dialer);
+  take("tts", tts, c.tts);
+  take("stt", stt, c.stt);
+  take("tls-cert", tls_cert, c.tls_cert);
+  take("tls-key", tls_key, c.tls_key);
+  take("sip-trunk-host", trunk_host, c.sip.trunk_host);
+  take("sip-user", sip_user, c.sip.user);
+  take("sip-auth-user", sip_auth_user, c.sip.auth_user);
+  take("sip-auth-pass-file", sip_pass_file, c.sip_auth_pass_file);
+  take("sip-local-ip", local_ip, c.sip.local_ip);
+  take("baresip", baresip, c.sip.binary);
+  if (absl::Status s = FinishConfig(c); !s.ok()) return Fail("configuration", s, kExitUsage);
+
+  LogFormat format = LogFormat::kText;
+  ParseLogFormat(c.log_format, &format);
+  ConfigureLogging(format);
+
+  std::string token;
+  if (!c.auth_token_file.empty()) {
+    absl::StatusOr<std::string> t = ReadTokenFile(c.auth_token_file);
+    if (!t.ok()) return Fail("auth token", t.status(), kExitUsage);
+    token = *t;
+  }
+  TokenAuth auth(token);
+  if (absl::Status s = MakeDirectories(c.state_dir); !s.ok()) {
+    return Fail("state dir", s, kExitFailure);
+  }
+  auto log = CsvCallLog::Open(c.call_log);
+  if (!log.ok()) return Fail("call log", log.status(), kExitFailure);
+  TemplateSpeechDrafter drafter;
+  EspeakTts espeak(c.espeak_data_dir);
+  auto stt_engine = PocketsphinxStt::Create(
+      c.pocketsphinx_model_dir.empty() ? POCKETSPHINX_MODELDIR : c.pocketsphinx_model_dir,
+      c.state_dir + "/pocketsphinx");
+  if (!stt_engine.ok()) return Fail("speech recognition", stt_engine.status(), kExitFailure);
+  BaresipDialer sip(c.sip);
+  CallFlow flow(&drafter, &espeak, stt_engine->get(), &sip, log->get(), &RealClock::Get(), c.flow);
+  TelephonyService service(&auth, &drafter, &espeak, stt_engine->get(), &flow, log->get());
+
+  ServerOptions options;
+  options.listen = c.listen;
+  options.tls_cert_file = c.tls_cert;
+  options.tls_key_file = c.tls_key;
+  auto server = GrpcServer::Start(options, {&service}, {"telephony.v1.Telephony"});
+  if (!server.ok()) {
+    return Fail(
+        "serve", server.status(),
+        server.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailure);
+  }
+  std::cout << "listening on " << (*server)->address() << std::endl;
+  LogInfo("serving", {{"addr", (*server)->address()},
+                      {"call_log", c.call_log},
+                      {"auth", auth.enabled() ? "token" : "off"}});
+  int signal = WaitForTerminationSignal();
+  LogInfo("shutting down", {{"signal", absl::StrCat(signal)}});
+  (*server)->Shutdown(absl::Seconds(5));
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace remediator::telephony
+
+int main(int argc, char** argv) { return remediator::telephony::Run(argc, argv); }
