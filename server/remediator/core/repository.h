@@ -3,7 +3,7 @@
 //
 // Implementation: Libgit2Repository (server/remediator/adapters/git). Credentials (HTTPS token,
 // SSH key) live only in memory: they are never written into the copy's config, URLs or logs.
-// Methods are not required to be thread-safe; callers serialize (one PR flow at a time).
+// Implementations are thread-safe (the ManifestLocator and the PullRequestOpener share one).
 #ifndef REMEDIATOR_SERVER_REMEDIATOR_CORE_REPOSITORY_H_
 #define REMEDIATOR_SERVER_REMEDIATOR_CORE_REPOSITORY_H_
 

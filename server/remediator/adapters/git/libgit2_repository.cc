@@ -249,6 +249,7 @@ Libgit2Repository::Libgit2Repository(Libgit2RepositoryOptions options, git_repos
 Libgit2Repository::~Libgit2Repository() { git_repository_free(repo_); }
 
 absl::Status Libgit2Repository::Fetch() {
+  absl::MutexLock lock(&mu_);
   git_remote* raw = nullptr;
   int rc = git_remote_lookup(&raw, repo_, "origin");
   if (rc != 0) return GitError(rc, "reading the remote");
@@ -266,6 +267,7 @@ absl::Status Libgit2Repository::Fetch() {
 }
 
 absl::StatusOr<std::string> Libgit2Repository::RemoteBranchCommit(const std::string& branch) {
+  absl::MutexLock lock(&mu_);
   if (!ValidBranch(branch)) {
     return absl::InvalidArgumentError(absl::StrCat("'", branch, "' is not a valid branch name"));
   }
@@ -282,6 +284,7 @@ absl::StatusOr<std::string> Libgit2Repository::RemoteBranchCommit(const std::str
 
 absl::StatusOr<std::vector<std::string>> Libgit2Repository::ListFiles(
     const std::string& commit, const std::string& directory) {
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(CommitPtr c, LookupCommit(repo_, commit));
   ASSIGN_OR_RETURN(TreePtr tree, CommitTree(c.get()));
   struct Walk {
@@ -308,6 +311,7 @@ absl::StatusOr<std::vector<std::string>> Libgit2Repository::ListFiles(
 
 absl::StatusOr<std::string> Libgit2Repository::ReadFile(const std::string& commit,
                                                         const std::string& path) {
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(CommitPtr c, LookupCommit(repo_, commit));
   ASSIGN_OR_RETURN(TreePtr tree, CommitTree(c.get()));
   git_tree_entry* raw_entry = nullptr;
@@ -329,6 +333,7 @@ absl::StatusOr<std::string> Libgit2Repository::ReadFile(const std::string& commi
 }
 
 absl::StatusOr<std::string> Libgit2Repository::CreateCommit(const CommitRequest& request) {
+  absl::MutexLock lock(&mu_);
   if (!ValidBranch(request.branch)) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", request.branch, "' is not a valid branch name"));
@@ -384,6 +389,7 @@ absl::StatusOr<std::string> Libgit2Repository::CreateCommit(const CommitRequest&
 }
 
 absl::StatusOr<CommitInfo> Libgit2Repository::GetCommit(const std::string& commit) {
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(CommitPtr c, LookupCommit(repo_, commit));
   CommitInfo info;
   info.id = OidString(*git_commit_id(c.get()));
@@ -398,6 +404,7 @@ absl::StatusOr<CommitInfo> Libgit2Repository::GetCommit(const std::string& commi
 }
 
 absl::Status Libgit2Repository::Push(const std::string& branch) {
+  absl::MutexLock lock(&mu_);
   if (!ValidBranch(branch)) {
     return absl::InvalidArgumentError(absl::StrCat("'", branch, "' is not a valid branch name"));
   }
@@ -449,6 +456,7 @@ absl::Status Libgit2Repository::Push(const std::string& branch) {
 
 absl::StatusOr<ChangeSummary> Libgit2Repository::Summarize(const std::string& base,
                                                            const std::string& head) {
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(CommitPtr base_commit, LookupCommit(repo_, base));
   ASSIGN_OR_RETURN(CommitPtr head_commit, LookupCommit(repo_, head));
   git_oid merge_base;

@@ -5,6 +5,8 @@
 // Remotes: file:// URLs and local paths, https:// (token through the credentials callback, never
 // in the URL or the config), ssh:// and scp-like user@host:path when libgit2 was built with SSH
 // (Debian's is; checked with git_libgit2_features) using a key file or the ssh-agent.
+// Thread-safe: one mutex serializes every call (a git_repository must not be used from two
+// threads at once), so the ManifestLocator and the PullRequestOpener can share one instance.
 #ifndef REMEDIATOR_SERVER_REMEDIATOR_ADAPTERS_GIT_LIBGIT2_REPOSITORY_H_
 #define REMEDIATOR_SERVER_REMEDIATOR_ADAPTERS_GIT_LIBGIT2_REPOSITORY_H_
 
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "server/remediator/core/repository.h"
 
 struct git_repository;
@@ -62,8 +65,9 @@ class Libgit2Repository final : public Repository {
  private:
   Libgit2Repository(Libgit2RepositoryOptions options, git_repository* repo);
 
-  Libgit2RepositoryOptions options_;
-  git_repository* repo_;
+  const Libgit2RepositoryOptions options_;
+  absl::Mutex mu_;
+  git_repository* repo_ ABSL_GUARDED_BY(mu_);
 };
 
 // True when this libgit2 can talk SSH (and HTTPS) — git_libgit2_features().

@@ -5,9 +5,12 @@
 #include <memory>
 
 #include "server/common/http_client.h"
+#include "server/remediator/adapters/git/forge_factory.h"
 #include "server/remediator/adapters/git/gitea_forge.h"
 #include "server/remediator/adapters/git/github_forge.h"
 #include "server/remediator/adapters/git/gitlab_forge.h"
+#include "server/remediator/adapters/sqlite_incident_store.h"
+#include "server/remediator/core/repository.h"
 #include "tests/server/remediator/pr/forge_stand_ins.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
@@ -311,6 +314,65 @@ TEST_F(GiteaForgeTest, SameHeadAndBaseIsInvalidArgument) {
   spec.head_branch = "main";
   EXPECT_THAT(forge->OpenPullRequest(spec),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no changes")));
+}
+
+// ---------------------------------------------------------------------------------------------
+TEST(ForgeFactoryTest, BuildsEachKindAndRejectsBadSettings) {
+  FakeClock clock;
+  std::unique_ptr<HttpClient> http = NewCurlHttpClient();
+  auto store = SqliteIncidentStore::Open(":memory:");
+  ASSERT_THAT(store.status(), IsOk());
+  // The local forge only keeps references; a repository is not touched here.
+  class NoRepository final : public Repository {
+   public:
+    absl::Status Fetch() override { return absl::UnimplementedError(""); }
+    absl::StatusOr<std::string> RemoteBranchCommit(const std::string&) override {
+      return absl::UnimplementedError("");
+    }
+    absl::StatusOr<std::vector<std::string>> ListFiles(const std::string&,
+                                                       const std::string&) override {
+      return absl::UnimplementedError("");
+    }
+    absl::StatusOr<std::string> ReadFile(const std::string&, const std::string&) override {
+      return absl::UnimplementedError("");
+    }
+    absl::StatusOr<std::string> CreateCommit(const CommitRequest&) override {
+      return absl::UnimplementedError("");
+    }
+    absl::StatusOr<CommitInfo> GetCommit(const std::string&) override {
+      return absl::UnimplementedError("");
+    }
+    absl::Status Push(const std::string&) override { return absl::UnimplementedError(""); }
+    absl::StatusOr<ChangeSummary> Summarize(const std::string&, const std::string&) override {
+      return absl::UnimplementedError("");
+    }
+    std::string RemoteUrl() const override { return ""; }
+  } repository;
+  auto make = [&](const std::string& kind, const std::string& repo, const std::string& token,
+                  const std::string& api_url = "", const std::string& auth = "") {
+    git::ForgeSettings settings;
+    settings.kind = kind;
+    settings.repository = repo;
+    settings.token = token;
+    settings.api_url = api_url;
+    settings.gitlab_auth = auth;
+    return git::NewForge(settings, *http, clock, **store, repository);
+  };
+  EXPECT_EQ((*make("", "", ""))->Name(), "local");
+  EXPECT_EQ((*make("local", "", ""))->Name(), "local");
+  EXPECT_EQ((*make("github", "acme/widgets", "t"))->Name(), "github");
+  EXPECT_EQ((*make("gitlab", "group/sub/proj", "t", "", "bearer"))->Name(), "gitlab");
+  EXPECT_EQ((*make("Forgejo", "acme/widgets", "t", "https://git.example/api/v1"))->Name(), "gitea");
+  EXPECT_THAT(make("bitbucket", "a/b", "t"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown kind")));
+  EXPECT_THAT(make("github", "widgets", "t"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("owner/repo")));
+  EXPECT_THAT(make("github", "acme/widgets", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("token")));
+  EXPECT_THAT(make("gitea", "acme/widgets", "t"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("api_url")));
+  EXPECT_THAT(make("gitlab", "a/b", "t", "", "x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("private-token")));
 }
 
 }  // namespace
