@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "re2/re2.h"
 #include "server/common/status_macros.h"
 #include "server/kubesim/api_error.h"
@@ -219,6 +220,20 @@ void RemovePlainPath(json* root, const std::string& path) {
   if (cur->is_object()) cur->erase(keys.back());
 }
 
+// Like the apiserver's GuaranteedUpdate: a write whose resourceVersion precondition came from our
+// own read (not from the client) is retried when a controller wrote in between.
+absl::StatusOr<json> RetryOnRace(bool user_rv, const std::function<absl::StatusOr<json>()>& fn) {
+  absl::StatusOr<json> result;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    result = fn();
+    if (result.ok() || user_rv || !absl::IsAborted(result.status()) ||
+        !absl::StrContains(result.status().message(), "the object has been modified")) {
+      return result;
+    }
+  }
+  return result;
+}
+
 }  // namespace
 
 void Cluster::ApplyDefaults(const ResourceType& type, json* obj) const {
@@ -394,8 +409,12 @@ absl::StatusOr<json> Cluster::UpdateObject(const ResourceType& type, const std::
                                            const std::string& name, json body,
                                            const WriteOptions& opts, bool status_only) {
   if (!body.is_object()) return BadRequestError("the body of the request must be a JSON object");
-  ASSIGN_OR_RETURN(json current, Get(type, ns, name));
-  return Finish(type, ns, std::move(body), current, opts, status_only);
+  bool user_rv = body.contains("metadata") && body["metadata"].is_object() &&
+                 !body["metadata"].value("resourceVersion", "").empty();
+  return RetryOnRace(user_rv, [&]() -> absl::StatusOr<json> {
+    ASSIGN_OR_RETURN(json current, Get(type, ns, name));
+    return Finish(type, ns, body, current, opts, status_only);
+  });
 }
 
 absl::StatusOr<json> Cluster::PatchObject(const ResourceType& type, const std::string& ns,
@@ -405,7 +424,8 @@ absl::StatusOr<json> Cluster::PatchObject(const ResourceType& type, const std::s
   *created = false;
   std::string ct = content_type.substr(0, content_type.find(';'));
   if (ct == "application/apply-patch+yaml") {
-    return ServerSideApply(type, ns, name, body, opts, created);
+    return RetryOnRace(false,
+                       [&]() { return ServerSideApply(type, ns, name, body, opts, created); });
   }
   if (ct != "application/strategic-merge-patch+json" && ct != "application/merge-patch+json" &&
       ct != "application/json-patch+json") {
@@ -421,26 +441,36 @@ absl::StatusOr<json> Cluster::PatchObject(const ResourceType& type, const std::s
     return BadRequestError(
         absl::StrCat("error decoding patch: invalid JSON: ", body.substr(0, 80)));
   }
-  ASSIGN_OR_RETURN(json current, Get(type, ns, name));
-  json patched;
-  if (ct == "application/merge-patch+json") {
-    patched = MergePatch(current, patch);
-  } else if (ct == "application/json-patch+json") {
-    auto r = JsonPatch(current, patch);
-    if (!r.ok()) return ApiError(422, "Invalid", std::string(r.status().message()));
-    patched = *r;
-  } else {
-    auto r = StrategicMergePatch(current, patch);
-    if (!r.ok()) return BadRequestError(std::string(r.status().message()));
-    patched = *r;
+  bool user_rv = false;
+  if (patch.is_array()) {
+    for (const json& op : patch) {
+      user_rv |= op.is_object() && op.value("path", "") == "/metadata/resourceVersion";
+    }
+  } else if (patch.is_object() && patch.contains("metadata") && patch["metadata"].is_object()) {
+    user_rv = patch["metadata"].contains("resourceVersion");
   }
-  // A patch that sets metadata.resourceVersion makes it a precondition.
-  std::string patched_rv =
-      patched.contains("metadata") ? patched["metadata"].value("resourceVersion", "") : "";
-  if (!patched_rv.empty() && patched_rv != current["metadata"].value("resourceVersion", "")) {
-    return ConflictError(type.GroupResource(), name);
-  }
-  return Finish(type, ns, std::move(patched), current, opts, status_only);
+  return RetryOnRace(user_rv, [&]() -> absl::StatusOr<json> {
+    ASSIGN_OR_RETURN(json current, Get(type, ns, name));
+    json patched;
+    if (ct == "application/merge-patch+json") {
+      patched = MergePatch(current, patch);
+    } else if (ct == "application/json-patch+json") {
+      auto r = JsonPatch(current, patch);
+      if (!r.ok()) return ApiError(422, "Invalid", std::string(r.status().message()));
+      patched = *r;
+    } else {
+      auto r = StrategicMergePatch(current, patch);
+      if (!r.ok()) return BadRequestError(std::string(r.status().message()));
+      patched = *r;
+    }
+    // A patch that sets metadata.resourceVersion makes it a precondition.
+    std::string patched_rv =
+        patched.contains("metadata") ? patched["metadata"].value("resourceVersion", "") : "";
+    if (!patched_rv.empty() && patched_rv != current["metadata"].value("resourceVersion", "")) {
+      return ConflictError(type.GroupResource(), name);
+    }
+    return Finish(type, ns, std::move(patched), current, opts, status_only);
+  });
 }
 
 absl::StatusOr<json> Cluster::ServerSideApply(const ResourceType& type, const std::string& ns,

@@ -26,6 +26,7 @@ constexpr char kWorld[] = R"(
 images:
 - name: nginx:1.27
   workingSet: 12Mi
+  startLogs: ["nginx ready", "nginx serving"]
 manifests:
 - apiVersion: apps/v1
   kind: Deployment
@@ -318,6 +319,69 @@ TEST_F(HttpTest, AdvanceHookMovesTheSimulatedClock) {
   res = client_->Post("/kubesim/v1/advance?seconds=abc", "", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
+}
+
+TEST(HttpRaceTest, PatchesNeverConflictWithTheControllersOwnWrites) {
+  // Accelerated clock: controllers and kubelet write all the time while the client patches.
+  KubeSimOptions opts;
+  opts.world_yaml = std::string(kWorld) + R"(
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: oom, namespace: app}
+  spec:
+    replicas: 3
+    selector: {matchLabels: {app: oom}}
+    template:
+      metadata: {labels: {app: oom}}
+      spec:
+        containers: [{name: c, image: nginx:1.27, resources: {limits: {memory: 8Mi}}}]
+)";
+  opts.time_scale = 200;
+  auto sim = KubeSim::Start(opts);
+  ASSERT_THAT(sim.status(), IsOk());
+  httplib::Client client("127.0.0.1", (*sim)->port());
+  for (int i = 0; i < 40; ++i) {
+    auto res = client.Patch("/apis/apps/v1/namespaces/app/deployments/oom",
+                            absl::StrCat(R"({"metadata":{"annotations":{"n":")", i, R"("}}})"),
+                            "application/merge-patch+json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    auto pod = client.Patch("/api/v1/namespaces/app/pods/does-not-exist", "{}",
+                            "application/merge-patch+json");
+    ASSERT_TRUE(pod);
+    EXPECT_EQ(pod->status, 404);
+  }
+  auto d = (*sim)->Get("deployments", "app", "oom");
+  ASSERT_THAT(d.status(), IsOk());
+  EXPECT_EQ((*d)["metadata"]["annotations"]["n"], "39");
+}
+
+TEST_F(HttpTest, LogsHonourTailLinesSinceSecondsAndTimestamps) {
+  std::string pod = GetJson("/api/v1/namespaces/app/pods")["items"][0]["metadata"]["name"];
+  ASSERT_THAT(sim_->Apply(R"(apiVersion: v1
+kind: Pod
+metadata: {name: talker, namespace: app}
+spec:
+  containers: [{name: c, image: nginx:1.27}]
+)"),
+              IsOk());
+  sim_->AdvanceClock(absl::Seconds(60));
+  auto res = client_->Get("/api/v1/namespaces/app/pods/talker/log?container=c&sinceSeconds=30");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "");  // the lines were printed a minute ago
+  res = client_->Get("/api/v1/namespaces/app/pods/talker/log?sinceSeconds=120&timestamps=true");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain");
+  EXPECT_THAT(res->body,
+              ::testing::MatchesRegex("[0-9T:.-]+Z nginx ready\n[0-9T:.-]+Z nginx serving\n"));
+  res = client_->Get("/api/v1/namespaces/app/pods/talker/log?tailLines=1");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "nginx serving\n");
+  res = client_->Get("/api/v1/namespaces/app/pods/talker/log?container=nope");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_THAT(res->body, HasSubstr("container nope is not valid for pod talker"));
 }
 
 // --- the kubesim binary -------------------------------------------------------------------
