@@ -158,6 +158,16 @@ TEST_F(GithubForgeTest, RateLimitThatNeverEndsGivesUp) {
   EXPECT_EQ(forge->requests_sent(), 5);
 }
 
+TEST_F(GithubForgeTest, ServiceUnavailableIsRetriedWithBackoff) {
+  StartServer();
+  stand_in_->SetRateLimit({.count = 2, .status = 503, .reset_in = -1, .retry_after = -1});
+  auto forge = MakeForge();
+  absl::Time start = clock_.Now();
+  ASSERT_THAT(forge->OpenPullRequest(Spec()).status(), IsOk());
+  EXPECT_EQ(clock_.Now() - start, absl::Seconds(3));  // 1 s, then 2 s
+  EXPECT_THAT(stand_in_->pulls(), SizeIs(1));
+}
+
 TEST_F(GithubForgeTest, BadTokenIsUnauthenticatedAndNotRetried) {
   StartServer();
   auto forge = MakeForge("ghp_wrong");
