@@ -76,6 +76,14 @@ absl::Status LoadConfigFile(const std::string& path, TelephonyConfig& c) {
   RETURN_IF_ERROR(ReadBool(doc, root, "keep_audio", &c.keep_audio));
   RETURN_IF_ERROR(ReadString(doc, root, "pocketsphinx_model_dir", &c.pocketsphinx_model_dir));
   RETURN_IF_ERROR(ReadString(doc, root, "espeak_data_dir", &c.espeak_data_dir));
+  if (const YAML::Node piper = root["piper"]; piper.IsDefined() && !piper.IsNull()) {
+    RETURN_IF_ERROR(
+        CheckKnownKeys(doc, piper, {"binary", "model", "model_fr", "timeout"}, "piper"));
+    RETURN_IF_ERROR(ReadString(doc, piper, "binary", &c.piper.binary));
+    RETURN_IF_ERROR(ReadString(doc, piper, "model", &c.piper.model));
+    RETURN_IF_ERROR(ReadString(doc, piper, "model_fr", &c.piper.model_fr));
+    RETURN_IF_ERROR(ReadDuration(doc, piper, "timeout", &c.piper.timeout));
+  }
   if (root["sip"].IsDefined() && !root["sip"].IsNull()) {
     RETURN_IF_ERROR(ReadSip(doc, root["sip"], c));
   }
@@ -119,6 +127,7 @@ absl::Status FinishConfig(TelephonyConfig& c) {
   }
   if (c.call_log.empty()) c.call_log = c.state_dir + "/calls.csv";
   c.sip.work_dir = c.state_dir + "/calls";
+  c.piper.work_dir = c.state_dir + "/tts";
   if (c.keep_audio) c.flow.audio_dir = c.state_dir + "/audio";
   if (!c.sip_auth_pass_file.empty()) {
     ASSIGN_OR_RETURN(std::string pass, ReadFile(c.sip_auth_pass_file));

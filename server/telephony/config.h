@@ -11,6 +11,8 @@
 //   listen_window: 8s               end_silence: 1200ms  max_attempts: 2
 //   keep_audio: false               (prompt/answer WAVs kept in STATE_DIR/audio)
 //   pocketsphinx_model_dir: DIR     espeak_data_dir: DIR
+//   piper:                          (with tts: piper)
+//     binary: piper                 model: VOICE.onnx   model_fr: VOICE.onnx  timeout: 60s
 //   sip:                            (also the top level of --sip-config FILE)
 //     baresip: baresip              module_path: /usr/lib/baresip/modules
 //     local_ip: 127.0.0.1           user: remediator
@@ -24,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/telephony/adapters/baresip_dialer.h"
+#include "server/telephony/adapters/piper_tts.h"
 #include "server/telephony/core/call_flow.h"
 
 namespace remediator::telephony {
@@ -44,6 +47,7 @@ struct TelephonyConfig {
   bool keep_audio = false;
   CallFlowOptions flow;
   BaresipOptions sip;
+  PiperOptions piper;
   std::string sip_auth_pass_file;
 };
 

@@ -13,6 +13,7 @@
 #include "server/telephony/adapters/baresip_dialer.h"
 #include "server/telephony/adapters/csv_call_log.h"
 #include "server/telephony/adapters/espeak_tts.h"
+#include "server/telephony/adapters/piper_tts.h"
 #include "server/telephony/adapters/pocketsphinx_stt.h"
 #include "server/telephony/config.h"
 #include "server/telephony/core/call_flow.h"
@@ -37,7 +38,7 @@ int Run(int argc, char** argv) {
   std::string config_file, sip_config_file;
   std::string listen, state_dir, token_file, log_format, call_log, dialer, tts, stt;
   std::string tls_cert, tls_key, trunk_host, sip_user, sip_auth_user, sip_pass_file, local_ip;
-  std::string baresip;
+  std::string baresip, piper_binary, piper_model;
   FlagSet flags("telephony",
                 "Phones the on-call person about an incident, asks whether they can intervene, "
                 "hears the answer and records the call (telephony.v1.Telephony over gRPC).");
@@ -47,7 +48,7 @@ int Run(int argc, char** argv) {
   flags.String("auth-token-file", &token_file, "file holding the bearer token clients must send");
   flags.String("log-format", &log_format, "text or json");
   flags.String("call-log", &call_log, "the CSV call log (default STATE_DIR/calls.csv)");
-  flags.String("dialer", &dialer, "sip (baresip) or twilio");
+  flags.String("dialer", &dialer, "sip (a baresip subprocess per call)");
   flags.String("sip-config", &sip_config_file, "YAML file with the SIP settings (sip: keys)");
   flags.String("sip-trunk-host", &trunk_host, "SIP trunk HOST[:PORT]; E.164 numbers go there");
   flags.String("sip-user", &sip_user, "our SIP user name");
@@ -55,8 +56,10 @@ int Run(int argc, char** argv) {
   flags.String("sip-auth-pass-file", &sip_pass_file, "file holding the SIP digest password");
   flags.String("sip-local-ip", &local_ip, "address SIP and RTP bind to (default 127.0.0.1)");
   flags.String("baresip", &baresip, "the baresip executable");
-  flags.String("tts", &tts, "espeak, piper or openai");
-  flags.String("stt", &stt, "pocketsphinx, whisper or openai");
+  flags.String("tts", &tts, "espeak (in-process) or piper (subprocess)");
+  flags.String("piper-binary", &piper_binary, "the piper executable (with --tts piper)");
+  flags.String("piper-model", &piper_model, "the Piper voice model .onnx (with --tts piper)");
+  flags.String("stt", &stt, "pocketsphinx");
   flags.String("tls-cert", &tls_cert, "PEM certificate: serve gRPC over TLS");
   flags.String("tls-key", &tls_key, "PEM private key for --tls-cert");
   flags.set_epilogue(
@@ -102,6 +105,8 @@ int Run(int argc, char** argv) {
   take("sip-auth-pass-file", sip_pass_file, c.sip_auth_pass_file);
   take("sip-local-ip", local_ip, c.sip.local_ip);
   take("baresip", baresip, c.sip.binary);
+  take("piper-binary", piper_binary, c.piper.binary);
+  take("piper-model", piper_model, c.piper.model);
   if (absl::Status s = FinishConfig(c); !s.ok()) return Fail("configuration", s, kExitUsage);
 
   LogFormat format = LogFormat::kText;
@@ -122,13 +127,16 @@ int Run(int argc, char** argv) {
   if (!log.ok()) return Fail("call log", log.status(), kExitFailure);
   TemplateSpeechDrafter drafter;
   EspeakTts espeak(c.espeak_data_dir);
+  PiperTts piper(c.piper);
+  Tts* tts_engine = c.tts == "piper" ? static_cast<Tts*>(&piper) : &espeak;
   auto stt_engine = PocketsphinxStt::Create(
       c.pocketsphinx_model_dir.empty() ? POCKETSPHINX_MODELDIR : c.pocketsphinx_model_dir,
       c.state_dir + "/pocketsphinx");
   if (!stt_engine.ok()) return Fail("speech recognition", stt_engine.status(), kExitFailure);
   BaresipDialer sip(c.sip);
-  CallFlow flow(&drafter, &espeak, stt_engine->get(), &sip, log->get(), &RealClock::Get(), c.flow);
-  TelephonyService service(&auth, &drafter, &espeak, stt_engine->get(), &flow, log->get());
+  CallFlow flow(&drafter, tts_engine, stt_engine->get(), &sip, log->get(), &RealClock::Get(),
+                c.flow);
+  TelephonyService service(&auth, &drafter, tts_engine, stt_engine->get(), &flow, log->get());
 
   ServerOptions options;
   options.listen = c.listen;

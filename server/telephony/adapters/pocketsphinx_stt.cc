@@ -1,7 +1,6 @@
 #include "server/telephony/adapters/pocketsphinx_stt.h"
 
 #include <pocketsphinx.h>
-#include <sphinxbase/ckd_alloc.h>
 
 #include <algorithm>
 #include <cmath>
@@ -73,6 +72,7 @@ const std::vector<std::string>& Phones() {
 // speech decoded as a yes-phrase mostly +3..+23. The match score is a logistic around kGapMid.
 constexpr double kGapMid = 3.0;
 constexpr double kGapWidth = 1.0;
+constexpr double kMaxSecondsPerWord = 0.75;
 
 }  // namespace
 
@@ -209,16 +209,7 @@ absl::StatusOr<SttResult> PocketsphinxStt::Transcribe(const Audio& audio,
   speech = Resample(speech, 16000);
   std::string hyp;
   int32 answer_score = 0, garbage_score = 0;
-  // Loud frames (within 30 dB of the loudest) that no recognized word explains: a sentence
-  // forced into a short answer like "ok" leaves most of its speech unexplained.
-  const size_t n_frames = speech.samples.size() / 160;
-  std::vector<double> energy(n_frames, 0);
-  for (size_t f = 0; f < n_frames; ++f) {
-    for (size_t i = f * 160; i < (f + 1) * 160; ++i)
-      energy[f] += double(speech.samples[i]) * speech.samples[i];
-  }
-  const double loud = energy.empty() ? 0 : *std::max_element(energy.begin(), energy.end()) / 1000.0;
-  std::vector<bool> covered(n_frames, false);
+
   int frames = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -238,31 +229,24 @@ absl::StatusOr<SttResult> PocketsphinxStt::Transcribe(const Audio& audio,
       return std::string(text != nullptr ? text : "");
     };
     ASSIGN_OR_RETURN(hyp, decode("answers", &answer_score));
-    // Which 10 ms frames the recognized words cover (the rest was taken as silence or noise).
-    for (ps_seg_t* seg = ps_seg_iter(ps); seg != nullptr; seg = ps_seg_next(seg)) {
-      const char* word = ps_seg_word(seg);
-      if (word == nullptr || word[0] == '<' || word[0] == '[' || word[0] == '\0') continue;
-      int sf = 0, ef = 0;
-      ps_seg_frames(seg, &sf, &ef);
-      for (int f = std::max(0, sf); f <= ef && f < static_cast<int>(covered.size()); ++f) {
-        covered[static_cast<size_t>(f)] = true;
-      }
-    }
     if (!hyp.empty()) {
       ASSIGN_OR_RETURN(std::string garbage, decode("garbage", &garbage_score));
       (void)garbage;
     }
   }
   double gap = frames > 0 ? double(garbage_score - answer_score) / frames : 0;
-  int unexplained = 0;
-  for (size_t f = 0; f < n_frames; ++f) unexplained += (energy[f] > loud && !covered[f]) ? 1 : 0;
-  const double speech_s =
-      absl::ToDoubleSeconds(TrimSilence(audio, 40, absl::ZeroDuration()).duration());
+  // Duration check: the loud part of the answer (within 20 dB of its peak, so that line noise
+  // is not counted) per recognized word. A sentence forced into a one-word "ok" or "oui" takes
+  // far longer than that word does; spoken answers stay under ~0.6 s per word.
   const size_t n_words =
       std::vector<std::string>(absl::StrSplit(hyp, ' ', absl::SkipEmpty())).size();
-  if (std::getenv("PS_DEBUG")) {
-    std::fprintf(stderr, "PSDEBUG gap=%.1f unexplained=%d spw=%.2f hyp=%s\n", gap, unexplained,
-                 n_words ? speech_s / n_words : 0.0, hyp.c_str());
+  const double seconds_per_word =
+      n_words == 0
+          ? 0
+          : absl::ToDoubleSeconds(TrimSilence(audio, 20, absl::ZeroDuration()).duration()) /
+                static_cast<double>(n_words);
+  if (std::getenv("PS_DEBUG") != nullptr) {
+    std::fprintf(stderr, "PSDEBUG gap=%.1f spw=%.2f hyp=%s\n", gap, seconds_per_word, hyp.c_str());
   }
   std::vector<std::string> words;
   for (absl::string_view w : absl::StrSplit(hyp, ' ', absl::SkipEmpty())) {
@@ -271,6 +255,7 @@ absl::StatusOr<SttResult> PocketsphinxStt::Transcribe(const Audio& audio,
   result.transcript = absl::StrJoin(words, " ");
   result.match_score =
       result.transcript.empty() ? 0.0 : 1.0 / (1.0 + std::exp((gap - kGapMid) / kGapWidth));
+  if (seconds_per_word > kMaxSecondsPerWord) result.match_score = 0.0;
   return result;
 }
 

@@ -15,10 +15,12 @@ namespace remediator::telephony {
 
 class Subprocess {
  public:
-  // Starts argv[0] (looked up in PATH) with stdin from /dev/null and stdout+stderr appended to
-  // `log_path`. Unavailable naming the program when it cannot be started.
+  // Starts argv[0] (looked up in PATH) with stdin from `stdin_path` (default /dev/null) and
+  // stdout+stderr appended to `log_path`. Unavailable naming the program when it cannot be
+  // started.
   static absl::StatusOr<std::unique_ptr<Subprocess>> Start(const std::vector<std::string>& argv,
-                                                           const std::string& log_path);
+                                                           const std::string& log_path,
+                                                           const std::string& stdin_path = "");
   // Kills the process group (SIGKILL) if still running, and reaps the child.
   ~Subprocess();
 
