@@ -167,9 +167,11 @@ class Cluster {
   virtual absl::StatusOr<nlohmann::json> Apply(const nlohmann::json& object,
                                                const ApplyOptions& options) = 0;
 
-  // Reads the Deployment and evaluates it like `kubectl rollout status` (api-contracts.md §3.7):
-  // generation vs observedGeneration, ProgressDeadlineExceeded (failed), updatedReplicas,
-  // replicas, availableReplicas. Kinds other than Deployment: Unimplemented.
+  // Reads the workload and evaluates it once like `kubectl rollout status` (api-contracts.md
+  // §3.7): for a Deployment generation vs observedGeneration, ProgressDeadlineExceeded (failed),
+  // updatedReplicas, replicas, availableReplicas; DaemonSets and StatefulSets by kubectl's own
+  // rules for them (see core/kube_rollout.h). Other kinds: Unimplemented; a DaemonSet/StatefulSet
+  // with the OnDelete strategy: FailedPrecondition.
   virtual absl::StatusOr<RolloutStatus> GetRolloutStatus(const KubeRef& workload) = 0;
 
   // `kubectl rollout undo` (api-contracts.md §3.8): finds the ReplicaSets controlled by the

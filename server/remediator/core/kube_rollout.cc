@@ -118,6 +118,113 @@ absl::StatusOr<RolloutStatus> EvaluateDeploymentRollout(const nlohmann::json& de
   return result;
 }
 
+namespace {
+
+absl::Status RequireRollingUpdate(const nlohmann::json& workload) {
+  const std::string type = StringAt(workload, "/spec/updateStrategy/type"_json_pointer);
+  if (!type.empty() && type != "RollingUpdate") {
+    return absl::FailedPreconditionError(
+        "rollout status is only available for RollingUpdate strategy type");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<RolloutStatus> EvaluateDaemonSetRollout(const nlohmann::json& daemonset) {
+  if (!daemonset.is_object()) {
+    return absl::InvalidArgumentError("rollout status: the daemon set is not a JSON object");
+  }
+  if (absl::Status status = RequireRollingUpdate(daemonset); !status.ok()) return status;
+  const std::string name = StringAt(daemonset, "/metadata/name"_json_pointer);
+  RolloutStatus result;
+  if (IntAt(daemonset, "/metadata/generation"_json_pointer) >
+      IntAt(daemonset, "/status/observedGeneration"_json_pointer)) {
+    result.message = "Waiting for daemon set spec update to be observed...";
+    return result;
+  }
+  const int64_t desired = IntAt(daemonset, "/status/desiredNumberScheduled"_json_pointer);
+  const int64_t updated = IntAt(daemonset, "/status/updatedNumberScheduled"_json_pointer);
+  const int64_t available = IntAt(daemonset, "/status/numberAvailable"_json_pointer);
+  if (updated < desired) {
+    result.message =
+        absl::StrCat("Waiting for daemon set \"", name, "\" rollout to finish: ", updated,
+                     " out of ", desired, " new pods have been updated...");
+    return result;
+  }
+  if (available < desired) {
+    result.message =
+        absl::StrCat("Waiting for daemon set \"", name, "\" rollout to finish: ", available, " of ",
+                     desired, " updated pods are available...");
+    return result;
+  }
+  result.done = true;
+  result.message = absl::StrCat("daemon set \"", name, "\" successfully rolled out");
+  return result;
+}
+
+absl::StatusOr<RolloutStatus> EvaluateStatefulSetRollout(const nlohmann::json& statefulset) {
+  if (!statefulset.is_object()) {
+    return absl::InvalidArgumentError("rollout status: the stateful set is not a JSON object");
+  }
+  if (absl::Status status = RequireRollingUpdate(statefulset); !status.ok()) return status;
+  RolloutStatus result;
+  const int64_t observed = IntAt(statefulset, "/status/observedGeneration"_json_pointer);
+  if (observed == 0 || IntAt(statefulset, "/metadata/generation"_json_pointer) > observed) {
+    result.message = "Waiting for statefulset spec update to be observed...";
+    return result;
+  }
+  const nlohmann::json::json_pointer spec_replicas("/spec/replicas");
+  const bool has_replicas =
+      statefulset.contains(spec_replicas) && statefulset.at(spec_replicas).is_number_integer();
+  const int64_t replicas = has_replicas ? statefulset.at(spec_replicas).get<int64_t>() : 0;
+  const int64_t ready = IntAt(statefulset, "/status/readyReplicas"_json_pointer);
+  if (has_replicas && ready < replicas) {
+    result.message = absl::StrCat("Waiting for ", replicas - ready, " pods to be ready...");
+    return result;
+  }
+  const nlohmann::json::json_pointer partition_ptr("/spec/updateStrategy/rollingUpdate/partition");
+  if (has_replicas && statefulset.contains(partition_ptr) &&
+      statefulset.at(partition_ptr).is_number_integer() &&
+      statefulset.at(partition_ptr).get<int64_t>() > 0) {
+    const int64_t partition = statefulset.at(partition_ptr).get<int64_t>();
+    const int64_t updated = IntAt(statefulset, "/status/updatedReplicas"_json_pointer);
+    if (updated < replicas - partition) {
+      result.message =
+          absl::StrCat("Waiting for partitioned roll out to finish: ", updated, " out of ",
+                       replicas - partition, " new pods have been updated...");
+      return result;
+    }
+    result.done = true;
+    result.message =
+        absl::StrCat("partitioned roll out complete: ", updated, " new pods have been updated...");
+    return result;
+  }
+  const std::string update_revision = StringAt(statefulset, "/status/updateRevision"_json_pointer);
+  const std::string current_revision =
+      StringAt(statefulset, "/status/currentRevision"_json_pointer);
+  const int64_t updated = IntAt(statefulset, "/status/updatedReplicas"_json_pointer);
+  if (update_revision != current_revision) {
+    result.message = absl::StrCat("waiting for statefulset rolling update to complete ", updated,
+                                  " pods at revision ", update_revision, "...");
+    return result;
+  }
+  result.done = true;
+  result.message = absl::StrCat("statefulset rolling update complete ",
+                                IntAt(statefulset, "/status/currentReplicas"_json_pointer),
+                                " pods at revision ", current_revision, "...");
+  return result;
+}
+
+absl::StatusOr<RolloutStatus> EvaluateRollout(const nlohmann::json& workload) {
+  const std::string kind = workload.is_object() ? workload.value("kind", std::string()) : "";
+  if (kind == "Deployment") return EvaluateDeploymentRollout(workload);
+  if (kind == "DaemonSet") return EvaluateDaemonSetRollout(workload);
+  if (kind == "StatefulSet") return EvaluateStatefulSetRollout(workload);
+  return absl::UnimplementedError(
+      absl::StrCat("rollout status: kind \"", kind, "\" has no rollout status"));
+}
+
 absl::StatusOr<RollbackPlan> PlanDeploymentRollback(const nlohmann::json& deployment,
                                                     const std::vector<nlohmann::json>& replicasets,
                                                     int64_t to_revision) {

@@ -24,6 +24,19 @@ namespace remediator {
 // Missing counters count as 0 (as in Go). InvalidArgument when `deployment` is not an object.
 absl::StatusOr<RolloutStatus> EvaluateDeploymentRollout(const nlohmann::json& deployment);
 
+// kubectl's DaemonSetStatusViewer: FailedPrecondition unless updateStrategy is RollingUpdate (the
+// default); "Waiting for daemon set spec update to be observed...", "N out of M new pods have been
+// updated...", "N of M updated pods are available...", `daemon set "X" successfully rolled out`.
+absl::StatusOr<RolloutStatus> EvaluateDaemonSetRollout(const nlohmann::json& daemonset);
+
+// kubectl's StatefulSetStatusViewer: FailedPrecondition unless updateStrategy is RollingUpdate;
+// observedGeneration, readyReplicas, a partitioned rollout, then updateRevision vs
+// currentRevision ("statefulset rolling update complete N pods at revision R...").
+absl::StatusOr<RolloutStatus> EvaluateStatefulSetRollout(const nlohmann::json& statefulset);
+
+// Dispatches on `kind` ("Deployment", "DaemonSet", "StatefulSet"); Unimplemented otherwise.
+absl::StatusOr<RolloutStatus> EvaluateRollout(const nlohmann::json& workload);
+
 // What `kubectl rollout undo` would send.
 struct RollbackPlan {
   bool skip = false;          // the chosen template already matches the current one

@@ -263,12 +263,15 @@ absl::StatusOr<nlohmann::json> KubeApiCluster::Apply(const nlohmann::json& objec
 }
 
 absl::StatusOr<RolloutStatus> KubeApiCluster::GetRolloutStatus(const KubeRef& workload) {
-  if (workload.kind != "Deployment") {
+  if (workload.kind != "Deployment" && workload.kind != "DaemonSet" &&
+      workload.kind != "StatefulSet") {
     return absl::UnimplementedError(
-        absl::StrCat("rollout status: kind \"", workload.kind, "\" is not supported (Deployment)"));
+        absl::StrCat("rollout status: kind \"", workload.kind,
+                     "\" is not supported (Deployment, DaemonSet, StatefulSet)"));
   }
-  ASSIGN_OR_RETURN(nlohmann::json deployment, Get(workload));
-  return EvaluateDeploymentRollout(deployment);
+  ASSIGN_OR_RETURN(nlohmann::json object, Get(workload));
+  if (!object.contains("kind")) object["kind"] = workload.kind;
+  return EvaluateRollout(object);
 }
 
 absl::StatusOr<RollbackResult> KubeApiCluster::Rollback(const KubeRef& deployment_ref,

@@ -535,7 +535,7 @@ TEST_F(KubeSimOpsTest, ProgressDeadlineExceededIsAFailure) {
   ASSERT_THAT(status, IsOk());
   EXPECT_TRUE(status->failed) << status->message;
   EXPECT_EQ(status->message, "deployment \"broken\" exceeded its progress deadline");
-  EXPECT_THAT(cluster_->GetRolloutStatus({"apps/v1", "StatefulSet", "app", "x"}),
+  EXPECT_THAT(cluster_->GetRolloutStatus({"v1", "Pod", "app", "x"}),
               StatusIs(absl::StatusCode::kUnimplemented));
 }
 

@@ -65,6 +65,57 @@ TEST(RolloutStatusTest, FollowsKubectlOrder) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(RolloutStatusTest, DaemonSet) {
+  nlohmann::json ds = {{"kind", "DaemonSet"},
+                       {"metadata", {{"name", "agent"}, {"generation", 2}}},
+                       {"status",
+                        {{"observedGeneration", 1},
+                         {"desiredNumberScheduled", 3},
+                         {"updatedNumberScheduled", 3},
+                         {"numberAvailable", 3}}}};
+  EXPECT_EQ(EvaluateRollout(ds)->message, "Waiting for daemon set spec update to be observed...");
+  ds["status"]["observedGeneration"] = 2;
+  ds["status"]["updatedNumberScheduled"] = 1;
+  EXPECT_EQ(EvaluateRollout(ds)->message,
+            "Waiting for daemon set \"agent\" rollout to finish: 1 out of 3 new pods have been "
+            "updated...");
+  ds["status"]["updatedNumberScheduled"] = 3;
+  ds["status"]["numberAvailable"] = 2;
+  EXPECT_FALSE(EvaluateRollout(ds)->done);
+  ds["status"]["numberAvailable"] = 3;
+  EXPECT_TRUE(EvaluateRollout(ds)->done);
+  EXPECT_EQ(EvaluateRollout(ds)->message, "daemon set \"agent\" successfully rolled out");
+  ds["spec"]["updateStrategy"]["type"] = "OnDelete";
+  EXPECT_THAT(EvaluateRollout(ds), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(RolloutStatusTest, StatefulSet) {
+  nlohmann::json ss = {{"kind", "StatefulSet"},
+                       {"metadata", {{"name", "db"}, {"generation", 3}}},
+                       {"spec", {{"replicas", 3}}},
+                       {"status",
+                        {{"observedGeneration", 3},
+                         {"readyReplicas", 2},
+                         {"updatedReplicas", 1},
+                         {"currentReplicas", 3},
+                         {"currentRevision", "db-1"},
+                         {"updateRevision", "db-2"}}}};
+  EXPECT_EQ(EvaluateRollout(ss)->message, "Waiting for 1 pods to be ready...");
+  ss["status"]["readyReplicas"] = 3;
+  EXPECT_EQ(EvaluateRollout(ss)->message,
+            "waiting for statefulset rolling update to complete 1 pods at revision db-2...");
+  ss["status"]["currentRevision"] = "db-2";
+  EXPECT_TRUE(EvaluateRollout(ss)->done);
+  EXPECT_EQ(EvaluateRollout(ss)->message,
+            "statefulset rolling update complete 3 pods at revision db-2...");
+  ss["spec"]["updateStrategy"] = {{"type", "RollingUpdate"}, {"rollingUpdate", {{"partition", 2}}}};
+  ss["status"]["updatedReplicas"] = 0;
+  EXPECT_FALSE(EvaluateRollout(ss)->done);
+  ss["status"]["updatedReplicas"] = 1;
+  EXPECT_TRUE(EvaluateRollout(ss)->done);
+  EXPECT_THAT(EvaluateRollout({{"kind", "Pod"}}), StatusIs(absl::StatusCode::kUnimplemented));
+}
+
 nlohmann::json ReplicaSet(const std::string& uid, int revision, const std::string& image,
                           bool controller = true) {
   return {
