@@ -199,8 +199,16 @@ const json* FindField(const json& doc, const FieldPath& path) {
   return node;
 }
 
-absl::Status SetField(json& doc, const FieldPath& path, const json& value) {
+absl::Status SetField(json& doc, const FieldPath& path, const json& value, bool null_removes) {
   if (path.empty()) return absl::InvalidArgumentError("cannot set an empty path");
+  if (value.is_null() && !null_removes) {
+    // Build the containers as for a real value, then store the null.
+    absl::Status made = SetField(doc, path, json::object(), true);
+    if (!made.ok()) return made;
+    json* leaf = const_cast<json*>(FindField(doc, path));
+    if (leaf != nullptr) *leaf = nullptr;
+    return absl::OkStatus();
+  }
   json* node = &doc;
   for (size_t i = 0; i + 1 < path.size(); ++i) {
     const PathSegment& s = path[i];

@@ -41,9 +41,11 @@ std::string FormatFieldPath(const FieldPath& path);
 const nlohmann::json* FindField(const nlohmann::json& doc, const FieldPath& path);
 
 // Sets the value at `path`, creating missing maps (and, for a selector, a list element
-// {key: value}); a null `value` removes the field. InvalidArgument when the path crosses a value
-// of the wrong type (a key into a list, an index past the end).
-absl::Status SetField(nlohmann::json& doc, const FieldPath& path, const nlohmann::json& value);
+// {key: value}); a null `value` removes the field, unless `null_removes` is false, in which case
+// an explicit null is stored (as a merge patch spells "delete"). InvalidArgument when the path
+// crosses a value of the wrong type (a key into a list, an index past the end).
+absl::Status SetField(nlohmann::json& doc, const FieldPath& path, const nlohmann::json& value,
+                      bool null_removes = true);
 
 // One leaf that differs between two documents.
 struct LeafChange {

@@ -8,15 +8,19 @@
 #include "absl/strings/str_split.h"
 #include "server/common/redact.h"
 #include "server/remediator/core/manifest/field_path.h"
+#include "server/remediator/core/manifest/json_access.h"
 #include "server/remediator/core/remediation/quantity.h"
 
 namespace remediator::remediation {
 namespace {
 
 using json = nlohmann::json;
+using manifest::At;
 using manifest::FieldPath;
 using manifest::FormatFieldPath;
+using manifest::Int;
 using manifest::PathSegment;
+using manifest::Str;
 
 // Pattern segments: a literal key, "*" (any key), "[*]" (any list element), "**" (the rest).
 bool Matches(const std::vector<std::string>& pattern, size_t p, const FieldPath& path, size_t i) {
@@ -85,7 +89,7 @@ void ForEachContainer(const json& pod,
     const json& containers = Get(pod, {list});
     if (!containers.is_array()) continue;
     for (const json& c : containers) {
-      if (c.is_object()) f(absl::StrCat(list, "[name=", c.value("name", "?"), "]"), c);
+      if (c.is_object()) f(absl::StrCat(list, "[name=", Str(c, "name", "?"), "]"), c);
     }
   }
 }
@@ -94,7 +98,7 @@ const json* FindContainer(const json& pod, const std::string& list, const std::s
   const json& containers = Get(pod, {list.c_str()});
   if (!containers.is_array()) return nullptr;
   for (const json& c : containers) {
-    if (c.is_object() && c.value("name", "") == name) return &c;
+    if (c.is_object() && Str(c, "name") == name) return &c;
   }
   return nullptr;
 }
@@ -164,7 +168,7 @@ v1::GuardVerdict Guard::Check(const json& before, const json& after) const {
     if (!same) refuse("identity", path, "the edit must not change which object it is");
   }
 
-  const std::string kind = before.value("kind", "");
+  const std::string kind = Str(before, "kind");
   const std::string pod_prefix = PodSpecPrefix(kind);
   std::vector<std::vector<std::string>> patterns;
   for (const std::string& p : policy_.allowed_paths) {
@@ -271,7 +275,7 @@ v1::GuardVerdict Guard::Check(const json& before, const json& after) const {
           for (const json& o : old_volumes) existed = existed || o == v;
         }
         if (!existed) {
-          refuse("host-path", absl::StrCat(pod_prefix, ".volumes[name=", v.value("name", "?"), "]"),
+          refuse("host-path", absl::StrCat(pod_prefix, ".volumes[name=", Str(v, "name", "?"), "]"),
                  "hostPath volumes must not be added");
         }
       }
@@ -279,7 +283,7 @@ v1::GuardVerdict Guard::Check(const json& before, const json& after) const {
     ForEachContainer(pod_after, [&](const std::string& where, const json& c) {
       const std::string base = absl::StrCat(pod_prefix, ".", where);
       const std::string list = where.substr(0, where.find('['));
-      const json* old = FindContainer(pod_before, list, c.value("name", ""));
+      const json* old = FindContainer(pod_before, list, Str(c, "name"));
       if (IsTrue(&Get(c, {"securityContext", "privileged"})) &&
           (old == nullptr || !IsTrue(&Get(*old, {"securityContext", "privileged"})))) {
         refuse("privileged", base + ".securityContext.privileged", "must not be true");
@@ -319,7 +323,7 @@ v1::GuardVerdict Guard::Check(const json& before, const json& after) const {
     ForEachContainer(pod_before, [&](const std::string& where, const json& c) {
       const std::string base = absl::StrCat(pod_prefix, ".", where);
       const std::string list = where.substr(0, where.find('['));
-      const json* now = FindContainer(pod_after, list, c.value("name", ""));
+      const json* now = FindContainer(pod_after, list, Str(c, "name"));
       const json& limits = Get(c, {"resources", "limits"});
       if (limits.is_object()) {
         for (auto it = limits.begin(); it != limits.end(); ++it) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "server/common/status_macros.h"
+#include "server/remediator/core/manifest/json_access.h"
 #include "server/remediator/core/remediation/guard.h"
 #include "server/remediator/core/remediation/quantity.h"
 
@@ -14,8 +15,11 @@ namespace remediator::remediation {
 namespace {
 
 using json = nlohmann::json;
+using manifest::At;
 using manifest::FieldPath;
+using manifest::Int;
 using manifest::PathSegment;
+using manifest::Str;
 
 absl::Status NotApplicable(const std::string& why) {
   return absl::NotFoundError(absl::StrCat("not applicable: ", why));
@@ -42,7 +46,7 @@ PathSegment Named(const std::string& name) {
 
 // The container the incident is about: the named one, or the only one.
 absl::StatusOr<const json*> TargetContainer(const FixContext& context, std::string* name) {
-  const std::string kind = context.manifest.value("kind", "");
+  const std::string kind = Str(context.manifest, "kind");
   const json* pod = manifest::FindField(context.manifest, PodPath(kind));
   if (PodSpecPrefix(kind).empty() || pod == nullptr || !pod->contains("containers") ||
       !(*pod)["containers"].is_array() || (*pod)["containers"].empty()) {
@@ -51,8 +55,8 @@ absl::StatusOr<const json*> TargetContainer(const FixContext& context, std::stri
   const json& containers = (*pod)["containers"];
   const std::string wanted = context.evidence.incident.workload().container();
   for (const json& c : containers) {
-    if ((wanted.empty() && containers.size() == 1) || c.value("name", "") == wanted) {
-      *name = c.value("name", "");
+    if ((wanted.empty() && containers.size() == 1) || Str(c, "name") == wanted) {
+      *name = Str(c, "name");
       return &c;
     }
   }
@@ -66,8 +70,7 @@ std::string EvidenceText(const Evidence& evidence) {
   std::string text = evidence.incident.summary() + "\n" + evidence.incident.reason() + "\n";
   for (const auto& line : evidence.incident.evidence()) text += line + "\n";
   for (const json& event : evidence.events) {
-    text += event.value("reason", "") + ": " + event.value("message", "") +
-            event.value("note", "") + "\n";
+    text += Str(event, "reason") + ": " + Str(event, "message") + Str(event, "note") + "\n";
   }
   return text;
 }
@@ -103,11 +106,10 @@ absl::StatusOr<Proposal> PlaybookStrategy::Propose(const FixContext& context) {
 absl::StatusOr<Proposal> PlaybookStrategy::RaiseMemory(const FixContext& context) {
   std::string name;
   ASSIGN_OR_RETURN(const json* container, TargetContainer(context, &name));
-  const std::string kind = context.manifest.value("kind", "");
-  const json limit =
-      container->contains("resources")
-          ? (*container)["resources"].value("limits", json::object()).value("memory", json())
-          : json();
+  const std::string kind = Str(context.manifest, "kind");
+  const json limit = container->contains("resources")
+                         ? At(At(At(*container, "resources"), "limits"), "memory")
+                         : json();
   if (limit.is_null()) {
     return NotApplicable(absl::StrCat(
         "container ", name,
@@ -128,8 +130,7 @@ absl::StatusOr<Proposal> PlaybookStrategy::RaiseMemory(const FixContext& context
   proposal.changes.push_back(
       {Join(base, {Key("limits"), Key("memory")}), new_limit,
        absl::StrCat("raise the memory limit from ", limit.get<std::string>(), " to ", new_limit)});
-  const json request =
-      (*container)["resources"].value("requests", json::object()).value("memory", json());
+  const json request = At(At(At(*container, "resources"), "requests"), "memory");
   if (!request.is_null()) {
     absl::StatusOr<double> request_bytes = ParseQuantity(request);
     if (request_bytes.ok() && *request_bytes > new_bytes) {
@@ -148,7 +149,7 @@ absl::StatusOr<Proposal> PlaybookStrategy::RaiseMemory(const FixContext& context
 absl::StatusOr<Proposal> PlaybookStrategy::FixProbe(const FixContext& context) {
   std::string name;
   ASSIGN_OR_RETURN(const json* container, TargetContainer(context, &name));
-  const std::string kind = context.manifest.value("kind", "");
+  const std::string kind = Str(context.manifest, "kind");
   const std::string text = EvidenceText(context.evidence);
   const FieldPath base = Join(PodPath(kind), {Key("containers"), Named(name)});
 
@@ -175,8 +176,8 @@ absl::StatusOr<Proposal> PlaybookStrategy::FixProbe(const FixContext& context) {
   }
   auto exposes = [&](const json& port) {
     for (const json& p : ports) {
-      if ((port.is_number() && p.value("containerPort", -1) == port.get<int>()) ||
-          (port.is_string() && p.value("name", "") == port.get<std::string>())) {
+      if ((port.is_number() && Int(p, "containerPort", -1) == port.get<int>()) ||
+          (port.is_string() && Str(p, "name") == port.get<std::string>())) {
         return true;
       }
     }
@@ -191,7 +192,7 @@ absl::StatusOr<Proposal> PlaybookStrategy::FixProbe(const FixContext& context) {
                           : spec.contains("tcpSocket") ? "tcpSocket"
                                                        : nullptr;
     if (handler == nullptr) continue;
-    const json port = spec[handler].value("port", json());
+    const json port = At(spec[handler], "port");
     // probe-port
     if (!port.is_null() && !exposes(port) && ports.size() == 1 &&
         ports[0].contains("containerPort")) {
@@ -211,10 +212,11 @@ absl::StatusOr<Proposal> PlaybookStrategy::FixProbe(const FixContext& context) {
             failing.size() > 1) {
           continue;
         }
-        const json& other_get = (*container)[other].value("httpGet", json());
+        const json& other_get = At((*container)[other], "httpGet");
         if (!other_get.is_object() || !other_get.contains("path")) continue;
-        if (other_get.value("port", json()) != port) continue;
-        const json path = spec["httpGet"].value("path", json("/"));
+        if (At(other_get, "port") != port) continue;
+        const json path =
+            At(spec["httpGet"], "path").is_null() ? json("/") : At(spec["httpGet"], "path");
         if (other_get["path"] == path) continue;
         proposal.changes.push_back(
             {Join(base, {Key(probe), Key("httpGet"), Key("path")}), other_get["path"],
@@ -229,7 +231,7 @@ absl::StatusOr<Proposal> PlaybookStrategy::FixProbe(const FixContext& context) {
     // probe-timeout
     if (absl::StrContains(text, "context deadline exceeded") ||
         absl::StrContains(text, "Client.Timeout") || absl::StrContains(text, "timed out")) {
-      const int old_timeout = spec.value("timeoutSeconds", 1);
+      const int old_timeout = static_cast<int>(Int(spec, "timeoutSeconds", 1));
       const int new_timeout = std::clamp(old_timeout * 3, 5, 30);
       if (new_timeout > old_timeout) {
         proposal.changes.push_back({Join(base, {Key(probe), Key("timeoutSeconds")}), new_timeout,
@@ -241,10 +243,9 @@ absl::StatusOr<Proposal> PlaybookStrategy::FixProbe(const FixContext& context) {
   }
   // A CPU-starved container answers probes late: give it more CPU too.
   if (!reasons.empty() && absl::StrContains(reasons.back(), "timeoutSeconds")) {
-    const json cpu =
-        container->contains("resources")
-            ? (*container)["resources"].value("limits", json::object()).value("cpu", json())
-            : json();
+    const json cpu = container->contains("resources")
+                         ? At(At(At(*container, "resources"), "limits"), "cpu")
+                         : json();
     absl::StatusOr<double> cores =
         cpu.is_null() ? absl::StatusOr<double>(absl::NotFoundError("")) : ParseQuantity(cpu);
     if (cores.ok() && *cores < 0.5) {
