@@ -291,5 +291,54 @@ TEST_F(LogShipperE2eTest, UnreadableFileIsNamedInTheLogAndTheOthersGoOn) {
   EXPECT_EQ(Count(), 12);
 }
 
+TEST_F(LogShipperE2eTest, UsageErrorsExitTwoAndHelpExitsZero) {
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), LOG_SHIPPER_PATH);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    Process process;
+    process.stderr_file = (dir_ / ("cli-" + std::to_string(spawned_++) + ".err")).string();
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, process.stderr_file.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    EXPECT_EQ(posix_spawn(&process.pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    int code = Wait(process);
+    return std::make_pair(code, ReadAll(process.stderr_file));
+  };
+  EXPECT_EQ(run({"--help"}).first, 0);
+  auto no_server = run({"--state-dir", (dir_ / "s").string()});
+  EXPECT_EQ(no_server.first, 2);
+  EXPECT_THAT(no_server.second, HasSubstr("--server HOST:PORT is required"));
+  auto bad_duration = run({"--server", "127.0.0.1:1", "--state-dir", (dir_ / "s").string(),
+                           "--flush-interval", "soon"});
+  EXPECT_EQ(bad_duration.first, 2);
+  EXPECT_THAT(bad_duration.second, HasSubstr("--flush-interval"));
+  auto bad_batch =
+      run({"--server", "127.0.0.1:1", "--state-dir", (dir_ / "s").string(), "--batch-lines", "0"});
+  EXPECT_EQ(bad_batch.first, 2);
+  EXPECT_THAT(bad_batch.second, HasSubstr("batch lines 0"));
+  EXPECT_EQ(run({"--bogus"}).first, 2);
+}
+
+TEST_F(LogShipperE2eTest, WrongTokenIsARuntimeFailureNotARetryLoop) {
+  StopServer();
+  std::ofstream(dir_ / "token") << "right-token-0123456789\n";
+  std::ofstream(dir_ / "wrong") << "wrong-token-0123456789\n";
+  config_.auth_token_file = (dir_ / "token").string();
+  StartServer();
+  AppendLines(CriLogPath(dir_ / "logs", "web-7d9f8b6c4-abcde"), 3, 0, "auth");
+  Process wrong = Spawn({"--once", "--token-file", (dir_ / "wrong").string()});
+  EXPECT_EQ(Wait(wrong), 1);
+  EXPECT_THAT(ReadAll(wrong.stderr_file), HasSubstr("UNAUTHENTICATED"));
+  EXPECT_EQ(Count(), 0);
+  Process right = Spawn({"--once", "--token-file", (dir_ / "token").string()});
+  EXPECT_EQ(Wait(right), 0) << ReadAll(right.stderr_file);
+  EXPECT_EQ(Count(), 3);
+}
+
 }  // namespace
 }  // namespace remediator
