@@ -45,7 +45,7 @@ struct ClusterOptions {
   std::optional<absl::Time> start_time;
   double time_scale = 1.0;
   bool manual_clock = false;
-  size_t history_limit = 50000;
+  size_t history_limit = 10000;
 };
 
 // The field manager of objects loaded from the world/manifests (and KubeSim::Apply). It owns no

@@ -77,7 +77,7 @@ struct KubeSimOptions {
   // in-stream {"type":"ERROR","object":{...,"reason":"Expired","code":410}} event.
   bool watch_expired_as_http_status = false;
   // How many change events the watch history keeps before the oldest are dropped.
-  size_t history_limit = 50000;
+  size_t history_limit = 10000;
   // Bookmark interval (real time) on watches that ask for allowWatchBookmarks.
   absl::Duration bookmark_interval = absl::Seconds(1);
 };

@@ -1,5 +1,7 @@
 // The deployment controller and the simulated kubelet on a manual clock (no HTTP, no kubectl).
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -424,6 +426,36 @@ TEST_F(ScenarioTest, StoreKeepsResourceVersionOnNoOpWritesAndDetectsConflicts) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].type, "MODIFIED");
   EXPECT_EQ(events[0].object["metadata"]["generation"], 2);
+}
+
+TEST_F(ScenarioTest, PatchesRetryWhenAControllerWritesInBetween) {
+  Apply(DeployYaml("web", "nginx:1.27", "64Mi"));
+  std::atomic<bool> stop{false};
+  std::atomic<int> status_writes{0};
+  std::thread writer([&] {
+    // Stands in for a busy controller: status writes on the same object, back to back.
+    for (int i = 0; !stop.load(); ++i) {
+      auto d = cluster_->store().Get("deployments", "app", "web");
+      (*d)["status"]["observedGeneration"] = 1000 + i;
+      if (cluster_->store().Update("deployments", *d).ok()) ++status_writes;
+      absl::SleepFor(absl::Microseconds(50));
+    }
+  });
+  const ResourceType* type = FindResource("apps", "deployments");
+  int failures = 0;
+  for (int i = 0; i < 300; ++i) {
+    bool created = false;
+    auto r = cluster_->PatchObject(
+        *type, "app", "web", "application/merge-patch+json",
+        std::string(R"({"metadata":{"annotations":{"n":")") + std::to_string(i) + R"("}}})", {},
+        false, &created);
+    if (!r.ok()) ++failures;
+  }
+  stop = true;
+  writer.join();
+  EXPECT_GT(status_writes.load(), 50);
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(Deployment("web")["metadata"]["annotations"]["n"], "299");
 }
 
 TEST(WorldTest, RejectsUnknownKeysWithFileAndLine) {
