@@ -22,7 +22,7 @@ class ReconcileLoop {
  public:
   explicit ReconcileLoop(Cluster* cluster) : cluster_(cluster) {
     thread_ = std::thread([this] {
-      while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(20))) {
+      while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(50))) {
         cluster_->Reconcile();
       }
     });
