@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/file_util.h"
@@ -81,7 +82,11 @@ void Shipper::Track(const std::string& path, const FileId& id) {
   uint64_t offset = 0;
   auto restored = restored_.find(path);
   if (restored != restored_.end()) {
-    if (restored->second.id == id) offset = restored->second.offset;
+    if (restored->second.id == id) {
+      offset = restored->second.offset;
+    } else {
+      ResumeRotated(restored->second);
+    }
     restored_.erase(restored);
   }
   absl::StatusOr<PodIdentity> identity = ParseCriLogFileName(path);
@@ -103,6 +108,41 @@ void Shipper::Track(const std::string& path, const FileId& id) {
   t->committed = t->streamed = t->batched = t->tailer->offset();
   LogInfo("tailing log file", {{"file", path}, {"offset", absl::StrCat(t->committed)}});
   files_.push_back(std::move(t));
+}
+
+// The file was rotated while the shipper was not running: the checkpointed inode now has another
+// name. Runtimes rename it next to the new file (kubelet: /var/log/pods/.../0.log.<time>, which
+// the /var/log/containers symlink pointed to; logrotate: <file>.1), so look for it in the
+// directory of the path and of its symlink target, and read its unacknowledged rest first.
+void Shipper::ResumeRotated(const Checkpoint& checkpoint) {
+  std::error_code ec;
+  std::set<std::filesystem::path> dirs = {std::filesystem::path(checkpoint.path).parent_path()};
+  std::filesystem::path target = std::filesystem::canonical(checkpoint.path, ec);
+  if (!ec) dirs.insert(target.parent_path());
+  for (const auto& dir : dirs) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      struct stat st;
+      if (::stat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (static_cast<uint64_t>(st.st_dev) != checkpoint.id.device ||
+          static_cast<uint64_t>(st.st_ino) != checkpoint.id.inode) {
+        continue;
+      }
+      absl::StatusOr<PodIdentity> identity = ParseCriLogFileName(checkpoint.path);
+      absl::StatusOr<std::unique_ptr<FileTailer>> tailer =
+          FileTailer::Open(entry.path().string(), checkpoint.offset, options_.max_line_bytes);
+      if (!identity.ok() || !tailer.ok()) return;
+      auto t = std::make_unique<Tracked>();
+      t->path = checkpoint.path;
+      t->identity = *std::move(identity);
+      t->tailer = *std::move(tailer);
+      t->committed = t->streamed = t->batched = t->tailer->offset();
+      t->draining = true;
+      LogInfo("log file was rotated while stopped; finishing the old one first",
+              {{"file", checkpoint.path}, {"rotated_to", entry.path().string()}});
+      files_.push_back(std::move(t));
+      return;
+    }
+  }
 }
 
 void Shipper::Glob() {

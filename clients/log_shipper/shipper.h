@@ -113,6 +113,7 @@ class Shipper {
   Shipper(ShipperOptions options, BatchSink& sink, Clock& clock);
   void Glob();
   void Track(const std::string& path, const FileId& id);
+  void ResumeRotated(const Checkpoint& checkpoint);
   // Reads `t` into the batch until its end; sends full batches. False on a send error.
   absl::Status ReadFile(Tracked& t, bool* at_end);
   void AddLine(Tracked& t, std::string_view line);

@@ -352,6 +352,20 @@ TEST_F(ShipperTest, RenameRotationFinishesTheOldFileFirst) {
   EXPECT_THAT(sink_.AckedLines(), ElementsAre(EndsWith("a1"), EndsWith("a2"), EndsWith("b1")));
 }
 
+TEST_F(ShipperTest, RotationWhileStoppedResumesTheRenamedFile) {
+  ShipperOptions options = Options();
+  options.batch_lines = 100;
+  options.once = true;
+  Append(log_, CriLine("a1"));
+  ASSERT_THAT(Make(options)->Run(std::atomic<bool>(false)), IsOk());
+  // While no shipper runs: more lines, rotation, a new file.
+  Append(log_, CriLine("a2"));
+  std::filesystem::rename(log_, log_ + ".1");
+  Append(log_, CriLine("b1"));
+  ASSERT_THAT(Make(options)->Run(std::atomic<bool>(false)), IsOk());
+  EXPECT_THAT(sink_.AckedLines(), ElementsAre(EndsWith("a1"), EndsWith("a2"), EndsWith("b1")));
+}
+
 TEST_F(ShipperTest, BadOptionsAreInvalidArgument) {
   ShipperOptions options = Options();
   options.batch_lines = 0;
