@@ -84,6 +84,18 @@ absl::Status LoadConfigFile(const std::string& path, TelephonyConfig& c) {
     RETURN_IF_ERROR(ReadString(doc, piper, "model_fr", &c.piper.model_fr));
     RETURN_IF_ERROR(ReadDuration(doc, piper, "timeout", &c.piper.timeout));
   }
+  if (const YAML::Node api = root["speech_api"]; api.IsDefined() && !api.IsNull()) {
+    RETURN_IF_ERROR(CheckKnownKeys(
+        doc, api, {"url", "stt_model", "tts_model", "tts_voice", "api_key_file", "timeout"},
+        "speech_api"));
+    RETURN_IF_ERROR(ReadString(doc, api, "url", &c.speech_url));
+    RETURN_IF_ERROR(ReadString(doc, api, "stt_model", &c.http_stt.model));
+    RETURN_IF_ERROR(ReadString(doc, api, "tts_model", &c.openai_tts.model));
+    RETURN_IF_ERROR(ReadString(doc, api, "tts_voice", &c.openai_tts.voice));
+    RETURN_IF_ERROR(ReadString(doc, api, "api_key_file", &c.speech_api_key_file));
+    RETURN_IF_ERROR(ReadDuration(doc, api, "timeout", &c.http_stt.timeout));
+    c.openai_tts.timeout = c.http_stt.timeout;
+  }
   if (root["sip"].IsDefined() && !root["sip"].IsNull()) {
     RETURN_IF_ERROR(ReadSip(doc, root["sip"], c));
   }
@@ -101,13 +113,33 @@ absl::Status FinishConfig(TelephonyConfig& c) {
     return absl::InvalidArgumentError(
         absl::StrCat("dialer \"", c.dialer, "\" is not available in this build; use --dialer sip"));
   }
-  if (c.tts != "espeak") {
+  if (c.tts != "espeak" && c.tts != "piper" && c.tts != "openai") {
     return absl::InvalidArgumentError(
-        absl::StrCat("tts \"", c.tts, "\" is not available in this build; use --tts espeak"));
+        absl::StrCat("tts \"", c.tts, "\" is not one of espeak, piper, openai"));
   }
-  if (c.stt != "pocketsphinx") {
+  if (c.tts == "piper" && c.piper.model.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("stt \"", c.stt, "\" is not available in this build; use --stt pocketsphinx"));
+        "--tts piper needs a voice model: set piper.model or --piper-model");
+  }
+  if (c.stt != "pocketsphinx" && c.stt != "whisper" && c.stt != "openai") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stt \"", c.stt, "\" is not one of pocketsphinx, whisper, openai"));
+  }
+  if ((c.stt != "pocketsphinx" || c.tts == "openai") && c.speech_url.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--stt ", c.stt, " / --tts ", c.tts,
+                                                   " need the speech service: set "
+                                                   "speech_api.url or --speech-url"));
+  }
+  c.http_stt.kind = c.stt;
+  c.http_stt.url = c.speech_url;
+  c.openai_tts.url = c.speech_url;
+  if (!c.speech_api_key_file.empty()) {
+    ASSIGN_OR_RETURN(std::string key, ReadFile(c.speech_api_key_file));
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) {
+      key.pop_back();
+    }
+    c.http_stt.api_key = key;
+    c.openai_tts.api_key = key;
   }
   if (c.log_format != "text" && c.log_format != "json") {
     return absl::InvalidArgumentError(

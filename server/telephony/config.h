@@ -13,6 +13,10 @@
 //   pocketsphinx_model_dir: DIR     espeak_data_dir: DIR
 //   piper:                          (with tts: piper)
 //     binary: piper                 model: VOICE.onnx   model_fr: VOICE.onnx  timeout: 60s
+//   speech_api:                     (with stt: whisper|openai or tts: openai)
+//     url: http://127.0.0.1:8080    (whisper.cpp server, or an OpenAI API base like .../v1)
+//     stt_model: whisper-1          tts_model: tts-1    tts_voice: alloy
+//     api_key_file: FILE            timeout: 60s
 //   sip:                            (also the top level of --sip-config FILE)
 //     baresip: baresip              module_path: /usr/lib/baresip/modules
 //     local_ip: 127.0.0.1           user: remediator
@@ -26,6 +30,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/telephony/adapters/baresip_dialer.h"
+#include "server/telephony/adapters/http_stt.h"
+#include "server/telephony/adapters/openai_tts.h"
 #include "server/telephony/adapters/piper_tts.h"
 #include "server/telephony/core/call_flow.h"
 
@@ -48,6 +54,10 @@ struct TelephonyConfig {
   CallFlowOptions flow;
   BaresipOptions sip;
   PiperOptions piper;
+  std::string speech_url;
+  std::string speech_api_key_file;
+  HttpSttOptions http_stt;
+  OpenAiTtsOptions openai_tts;
   std::string sip_auth_pass_file;
 };
 

@@ -9,10 +9,13 @@
 #include "server/common/file_util.h"
 #include "server/common/flags.h"
 #include "server/common/grpc_server.h"
+#include "server/common/http_client.h"
 #include "server/common/logging.h"
 #include "server/telephony/adapters/baresip_dialer.h"
 #include "server/telephony/adapters/csv_call_log.h"
 #include "server/telephony/adapters/espeak_tts.h"
+#include "server/telephony/adapters/http_stt.h"
+#include "server/telephony/adapters/openai_tts.h"
 #include "server/telephony/adapters/piper_tts.h"
 #include "server/telephony/adapters/pocketsphinx_stt.h"
 #include "server/telephony/config.h"
@@ -38,7 +41,7 @@ int Run(int argc, char** argv) {
   std::string config_file, sip_config_file;
   std::string listen, state_dir, token_file, log_format, call_log, dialer, tts, stt;
   std::string tls_cert, tls_key, trunk_host, sip_user, sip_auth_user, sip_pass_file, local_ip;
-  std::string baresip, piper_binary, piper_model;
+  std::string baresip, piper_binary, piper_model, speech_url, speech_key_file;
   FlagSet flags("telephony",
                 "Phones the on-call person about an incident, asks whether they can intervene, "
                 "hears the answer and records the call (telephony.v1.Telephony over gRPC).");
@@ -56,10 +59,13 @@ int Run(int argc, char** argv) {
   flags.String("sip-auth-pass-file", &sip_pass_file, "file holding the SIP digest password");
   flags.String("sip-local-ip", &local_ip, "address SIP and RTP bind to (default 127.0.0.1)");
   flags.String("baresip", &baresip, "the baresip executable");
-  flags.String("tts", &tts, "espeak (in-process) or piper (subprocess)");
+  flags.String("tts", &tts, "espeak (in-process), piper (subprocess) or openai (HTTP)");
   flags.String("piper-binary", &piper_binary, "the piper executable (with --tts piper)");
   flags.String("piper-model", &piper_model, "the Piper voice model .onnx (with --tts piper)");
-  flags.String("stt", &stt, "pocketsphinx");
+  flags.String("stt", &stt, "pocketsphinx (in-process), whisper (whisper.cpp server) or openai");
+  flags.String("speech-url", &speech_url,
+               "whisper.cpp server URL, or OpenAI-compatible API base (…/v1)");
+  flags.String("speech-api-key-file", &speech_key_file, "file holding the speech API key");
   flags.String("tls-cert", &tls_cert, "PEM certificate: serve gRPC over TLS");
   flags.String("tls-key", &tls_key, "PEM private key for --tls-cert");
   flags.set_epilogue(
@@ -107,6 +113,8 @@ int Run(int argc, char** argv) {
   take("baresip", baresip, c.sip.binary);
   take("piper-binary", piper_binary, c.piper.binary);
   take("piper-model", piper_model, c.piper.model);
+  take("speech-url", speech_url, c.speech_url);
+  take("speech-api-key-file", speech_key_file, c.speech_api_key_file);
   if (absl::Status s = FinishConfig(c); !s.ok()) return Fail("configuration", s, kExitUsage);
 
   LogFormat format = LogFormat::kText;
@@ -128,15 +136,25 @@ int Run(int argc, char** argv) {
   TemplateSpeechDrafter drafter;
   EspeakTts espeak(c.espeak_data_dir);
   PiperTts piper(c.piper);
-  Tts* tts_engine = c.tts == "piper" ? static_cast<Tts*>(&piper) : &espeak;
-  auto stt_engine = PocketsphinxStt::Create(
-      c.pocketsphinx_model_dir.empty() ? POCKETSPHINX_MODELDIR : c.pocketsphinx_model_dir,
-      c.state_dir + "/pocketsphinx");
-  if (!stt_engine.ok()) return Fail("speech recognition", stt_engine.status(), kExitFailure);
+  std::unique_ptr<HttpClient> http = NewCurlHttpClient();
+  OpenAiTts openai_tts(http.get(), c.openai_tts);
+  Tts* tts_engine = &espeak;
+  if (c.tts == "piper") tts_engine = &piper;
+  if (c.tts == "openai") tts_engine = &openai_tts;
+  std::unique_ptr<Stt> stt_engine;
+  if (c.stt == "pocketsphinx") {
+    auto sphinx = PocketsphinxStt::Create(
+        c.pocketsphinx_model_dir.empty() ? POCKETSPHINX_MODELDIR : c.pocketsphinx_model_dir,
+        c.state_dir + "/pocketsphinx");
+    if (!sphinx.ok()) return Fail("speech recognition", sphinx.status(), kExitFailure);
+    stt_engine = *std::move(sphinx);
+  } else {
+    stt_engine = std::make_unique<HttpStt>(http.get(), c.http_stt);
+  }
   BaresipDialer sip(c.sip);
-  CallFlow flow(&drafter, tts_engine, stt_engine->get(), &sip, log->get(), &RealClock::Get(),
+  CallFlow flow(&drafter, tts_engine, stt_engine.get(), &sip, log->get(), &RealClock::Get(),
                 c.flow);
-  TelephonyService service(&auth, &drafter, tts_engine, stt_engine->get(), &flow, log->get());
+  TelephonyService service(&auth, &drafter, tts_engine, stt_engine.get(), &flow, log->get());
 
   ServerOptions options;
   options.listen = c.listen;

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/numbers.h"
@@ -107,15 +108,18 @@ absl::StatusOr<BaresipEvent> BaresipCtrl::ParseMessage(const std::string& json) 
 absl::StatusOr<std::optional<BaresipEvent>> BaresipCtrl::Next(absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   while (frames_.empty()) {
-    absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return std::nullopt;
+    // A zero or past deadline still looks once at what is already readable.
+    int64_t left_ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(deadline - absl::Now()));
     pollfd p{fd_, POLLIN, 0};
-    int r = ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    int r = ::poll(&p, 1, static_cast<int>(left_ms));
     if (r < 0) {
       if (errno == EINTR) continue;
       return ErrnoToStatus(errno, "poll baresip");
     }
-    if (r == 0) continue;
+    if (r == 0) {
+      if (absl::Now() >= deadline) return std::nullopt;
+      continue;
+    }
     char buf[8192];
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n < 0) {

@@ -105,10 +105,10 @@ absl::Status BaresipCall::WritePrompt(const std::string& path, const Audio& prom
 }
 
 bool BaresipCall::Pump(absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
+  // Waits up to `timeout` for the first message, then drains what is already there.
+  absl::Duration wait = timeout;
   while (true) {
-    absl::Duration left = deadline - absl::Now();
-    auto event = ctrl_->Next(left > absl::ZeroDuration() ? left : absl::ZeroDuration());
+    auto event = ctrl_->Next(wait);
     if (!event.ok()) {
       if (!closed_) {
         closed_ = true;
@@ -117,6 +117,7 @@ bool BaresipCall::Pump(absl::Duration timeout) {
       return false;
     }
     if (!event->has_value()) return true;
+    wait = absl::ZeroDuration();
     const BaresipEvent& e = **event;
     if (e.type == "CALL_RINGING" || e.type == "CALL_PROGRESS") ringing_ = true;
     if (e.type == "CALL_ESTABLISHED") established_ = true;

@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "server/common/file_util.h"
 #include "server/common/status_macros.h"
+#include "server/telephony/core/answer_decider.h"
 
 namespace remediator::telephony {
 namespace {
@@ -229,7 +230,8 @@ absl::StatusOr<SttResult> PocketsphinxStt::Transcribe(const Audio& audio,
       return std::string(text != nullptr ? text : "");
     };
     ASSIGN_OR_RETURN(hyp, decode("answers", &answer_score));
-    if (!hyp.empty()) {
+    // Only a yes needs verifying (a misheard no costs little); this halves the cost of the rest.
+    if (!hyp.empty() && DecideAnswer(hyp).decision == ::telephony::v1::DECISION_YES) {
       ASSIGN_OR_RETURN(std::string garbage, decode("garbage", &garbage_score));
       (void)garbage;
     }

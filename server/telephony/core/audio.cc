@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 
 #include "absl/strings/str_cat.h"
 
@@ -150,24 +151,53 @@ Audio Resample(const Audio& audio, int rate) {
   const double cutoff = std::min(1.0, ratio) * 0.95;
   const int half_taps = 16;
   const double support = half_taps / cutoff;
+  const long taps = 2 * static_cast<long>(std::ceil(support)) + 1;
+  // Output sample j sits at input position j * in / out. With in/out = M/L in lowest terms there
+  // are only L distinct fractional offsets, so the filter is computed once per offset (a
+  // polyphase table) instead of evaluating sin/cos per tap and sample.
+  const long g = std::gcd(static_cast<long>(audio.sample_rate), static_cast<long>(rate));
+  const long up = rate / g, down = audio.sample_rate / g;
+  const bool table = up <= 4096;
+  std::vector<double> filters;
+  auto kernel = [&](double d) {  // d = k - t, in input samples
+    double x = d * cutoff;
+    double sinc = x == 0 ? 1.0 : std::sin(kPi * x) / (kPi * x);
+    return std::abs(d) >= support ? 0.0 : sinc * (0.5 + 0.5 * std::cos(kPi * d / support));
+  };
+  const long first_offset = -(taps / 2);
+  if (table) {
+    filters.resize(static_cast<size_t>(up * taps));
+    for (long phase = 0; phase < up; ++phase) {
+      double frac = double(phase) / up;  // t = base + frac
+      double sum = 0;
+      for (long i = 0; i < taps; ++i) {
+        double h = kernel(double(first_offset + i) - frac);
+        filters[static_cast<size_t>(phase * taps + i)] = h;
+        sum += h;
+      }
+      for (long i = 0; i < taps; ++i) filters[static_cast<size_t>(phase * taps + i)] /= sum;
+    }
+  }
   Audio out;
   out.sample_rate = rate;
-  size_t n_out = static_cast<size_t>(std::floor(audio.samples.size() * ratio));
+  const size_t n_out = static_cast<size_t>(std::floor(audio.samples.size() * ratio));
   out.samples.resize(n_out);
   const long n_in = static_cast<long>(audio.samples.size());
+  const int16_t* in = audio.samples.data();
   for (size_t j = 0; j < n_out; ++j) {
-    double t = j / ratio;  // position in input samples
-    long lo = static_cast<long>(std::ceil(t - support));
-    long hi = static_cast<long>(std::floor(t + support));
+    long base = static_cast<long>(j) * down / up;
+    long phase = static_cast<long>(j) * down % up;
     double acc = 0, wsum = 0;
-    for (long k = std::max(0L, lo); k <= std::min(n_in - 1, hi); ++k) {
-      double x = (k - t) * cutoff;
-      double sinc = x == 0 ? 1.0 : std::sin(kPi * x) / (kPi * x);
-      double w = 0.5 + 0.5 * std::cos(kPi * (k - t) / support);  // Hann
-      double h = sinc * w;
-      acc += h * audio.samples[static_cast<size_t>(k)];
-      wsum += h;
+    const double* h = table ? &filters[static_cast<size_t>(phase * taps)] : nullptr;
+    double frac = double(phase) / up;
+    for (long i = 0; i < taps; ++i) {
+      long k = base + first_offset + i;
+      if (k < 0 || k >= n_in) continue;
+      double w = h != nullptr ? h[i] : kernel(double(first_offset + i) - frac);
+      acc += w * in[k];
+      wsum += w;
     }
+    // Near the edges part of the window falls outside the signal: renormalize.
     double v = wsum != 0 ? acc / wsum : 0;
     out.samples[j] = static_cast<int16_t>(std::lrint(std::clamp(v, -32768.0, 32767.0)));
   }
