@@ -2,9 +2,14 @@
 // tokens, tokenFile, an exec credential plugin (cached until expiry on an injected clock), and
 // get / list / logs / patch (3 types) / apply / dry-run / rollout status / rollback with their
 // real effects on the simulated cluster.
+#include <atomic>
+#include <chrono>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -172,6 +177,45 @@ TEST_F(KubeSimTlsTest, HttpsWithCaAndClientCertificate) {
   auto wrong_name = KubeApiCluster::Create(named, clock_);
   ASSERT_THAT(wrong_name, IsOk());
   EXPECT_THAT((*wrong_name)->Get(kWeb), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(KubeSimTlsTest, ConcurrentRequestsShareTheClient) {
+  KubeSimOptions options;
+  options.tls_cert_file = dir_.File("server.crt");
+  options.tls_key_file = dir_.File("server.key");
+  options.tls_ca_file = dir_.File("ca.crt");
+  options.token = "concurrent-token";
+  auto sim = StartSim(options);
+  ASSERT_NE(sim, nullptr);
+  ASSERT_THAT(sim->Apply(Deployment("web", "nginx:1.27")), IsOk());
+  auto cluster = Connect(*sim, dir_, clock_);
+  ASSERT_NE(cluster, nullptr);
+  {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 50; ++i) ASSERT_THAT(cluster->Get(kWeb), IsOk());
+    std::cout << "50 sequential HTTPS GETs: "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - start)
+                     .count()
+              << " ms\n";
+  }
+  const int64_t before = sim->request_count();
+  std::atomic<int> failures{0};
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        if (!cluster->Get(kWeb).ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(sim->request_count() - before, 200);
+  std::cout << "200 HTTPS GETs from 8 threads: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
 }
 
 TEST_F(KubeSimTlsTest, BearerTokenAndTokenFile) {

@@ -2,6 +2,8 @@
 // make the watcher relist, a kubesim restart on the same port is survived; and WatchSource end to
 // end: an OOM-killed pod becomes one oom_killed incident for its Deployment in a real SQLite
 // store, through the real Ingestor and detector classifier, with bounded log fetches.
+#include <chrono>
+#include <iostream>
 #include <memory>
 #include <set>
 #include <string>
@@ -179,6 +181,26 @@ INSTANTIATE_TEST_SUITE_P(Forms, KubeSimExpiryTest, ::testing::Values(false, true
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? std::string("Http410") : std::string("InStream410");
                          });
+
+TEST(KubeSimWatchTest, StopEndsAnIdleStreamPromptly) {
+  KubeSimOptions options;
+  options.bookmark_interval = absl::Hours(1);  // nothing at all arrives on the stream
+  auto sim = StartSim(options);
+  ASSERT_NE(sim, nullptr);
+  remediator::testing::FakeClock clock;
+  auto cluster = Connect(*sim, clock);
+  KubeWatcherOptions watcher_options;
+  watcher_options.collection = {"v1", "Pod", "app", ""};
+  KubeWatcher watcher(*cluster, clock, watcher_options, nullptr);
+  watcher.Start();
+  ASSERT_TRUE(WaitFor([&] { return watcher.synced() && watcher.stats().watches == 1; }));
+  const auto start = std::chrono::steady_clock::now();
+  watcher.Stop();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::seconds(3));
+  std::cout << "idle watch stop took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+}
 
 TEST(KubeSimWatchTest, SurvivesKubeSimRestartOnTheSamePort) {
   KubeSimOptions options;
