@@ -1,5 +1,7 @@
 #include "server/remediator/config.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "server/common/status_macros.h"
 #include "server/common/yaml_config.h"
@@ -28,6 +30,17 @@ absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, Remediator
   RETURN_IF_ERROR(read("context", root, "context", &c.context));
   RETURN_IF_ERROR(read("mode", root, "mode", &c.mode));
   RETURN_IF_ERROR(read("oncall", root, "oncall", &c.oncall));
+  RETURN_IF_ERROR(read("cluster-name", root, "cluster_name", &c.cluster_name));
+  if (!flags.IsSet("namespace")) {
+    RETURN_IF_ERROR(ReadStringList(doc, root, "namespaces", &c.namespaces));
+  }
+  if (YAML::Node verify = root["verify"]; verify) {
+    RETURN_IF_ERROR(
+        CheckKnownKeys(doc, verify, {"window", "rollout_timeout", "poll_interval"}, "verify"));
+    RETURN_IF_ERROR(ReadDuration(doc, verify, "window", &c.verify_window));
+    RETURN_IF_ERROR(ReadDuration(doc, verify, "rollout_timeout", &c.rollout_timeout));
+    RETURN_IF_ERROR(ReadDuration(doc, verify, "poll_interval", &c.poll_interval));
+  }
   if (YAML::Node tls = root["tls"]; tls) {
     RETURN_IF_ERROR(CheckKnownKeys(doc, tls, {"cert_file", "key_file", "client_ca_file"}, "tls"));
     RETURN_IF_ERROR(read("tls-cert", tls, "cert_file", &c.server.tls_cert_file));
@@ -35,9 +48,20 @@ absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, Remediator
     RETURN_IF_ERROR(read("tls-client-ca", tls, "client_ca_file", &c.server.tls_client_ca_file));
   }
   if (YAML::Node gitops = root["gitops"]; gitops) {
-    RETURN_IF_ERROR(CheckKnownKeys(doc, gitops, {"repo", "branch"}, "gitops"));
+    RETURN_IF_ERROR(CheckKnownKeys(
+        doc, gitops, {"repo", "branch", "forge", "api_url", "repository", "token_file", "author"},
+        "gitops"));
     RETURN_IF_ERROR(read("gitops-repo", gitops, "repo", &c.gitops_repo));
     RETURN_IF_ERROR(read("gitops-branch", gitops, "branch", &c.gitops_branch));
+    RETURN_IF_ERROR(read("gitops-forge", gitops, "forge", &c.gitops_forge));
+    RETURN_IF_ERROR(read("gitops-api-url", gitops, "api_url", &c.gitops_api_url));
+    RETURN_IF_ERROR(read("gitops-repository", gitops, "repository", &c.gitops_repository));
+    RETURN_IF_ERROR(read("gitops-token-file", gitops, "token_file", &c.gitops_token_file));
+    if (YAML::Node author = gitops["author"]; author) {
+      RETURN_IF_ERROR(CheckKnownKeys(doc, author, {"name", "email"}, "gitops.author"));
+      RETURN_IF_ERROR(ReadString(doc, author, "name", &c.gitops_author_name));
+      RETURN_IF_ERROR(ReadString(doc, author, "email", &c.gitops_author_email));
+    }
   }
   if (YAML::Node telephony = root["telephony"]; telephony) {
     RETURN_IF_ERROR(CheckKnownKeys(doc, telephony, {"address", "token_file"}, "telephony"));
@@ -62,6 +86,17 @@ absl::Status Validate(const RemediatorConfig& c) {
         absl::StrCat("log format \"", c.log_format, "\" is not text or json"));
   }
   if (c.state_dir.empty()) return absl::InvalidArgumentError("state dir is empty");
+  static const std::set<std::string> kForges = {"local", "github", "gitlab", "gitea", "forgejo"};
+  if (kForges.count(c.gitops_forge) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("gitops forge \"", c.gitops_forge,
+                     "\" is not one of local, github, gitlab, gitea, forgejo"));
+  }
+  if (c.verify_window <= absl::ZeroDuration() || c.poll_interval <= absl::ZeroDuration() ||
+      c.rollout_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "verify window, rollout timeout and poll interval must be > 0");
+  }
   return absl::OkStatus();
 }
 
@@ -89,6 +124,18 @@ void DeclareRemediatorFlags(FlagSet& flags, RemediatorConfig& c) {
                "verify, open PRs)");
   flags.String("gitops-repo", &c.gitops_repo, "URL or path of the GitOps repository");
   flags.String("gitops-branch", &c.gitops_branch, "base branch of the GitOps repository");
+  flags.String("gitops-forge", &c.gitops_forge,
+               "where pull requests go: local (a record next to the pushed branch), github, "
+               "gitlab, gitea or forgejo");
+  flags.String("gitops-api-url", &c.gitops_api_url,
+               "forge API base URL (GitHub Enterprise, self-hosted GitLab or Gitea)");
+  flags.String("gitops-repository", &c.gitops_repository,
+               "the repository on the forge: owner/repo (GitLab: group/project)");
+  flags.String("gitops-token-file", &c.gitops_token_file,
+               "file holding the forge and HTTPS git token (kept in memory only)");
+  flags.String("cluster-name", &c.cluster_name, "name of the watched cluster in incidents");
+  flags.Repeated("namespace", &c.namespaces,
+                 "namespace to watch (repeatable); none watches every namespace");
   flags.String("telephony", &c.telephony, "HOST:PORT of the Telephony server used for calls");
   flags.String("telephony-token-file", &c.telephony_token_file,
                "bearer token file for the Telephony server");

@@ -9,7 +9,17 @@
 //   kubeconfig: /etc/remediator/app-cluster.kubeconfig
 //   context: app
 //   mode: fix                      # observe | suggest | fix
-//   gitops: {repo: file:///srv/gitops.git, branch: main}
+//   cluster_name: app                # names the cluster in incidents (default "default")
+//   namespaces: [app, shop]          # watched namespaces (default: all)
+//   gitops:
+//     repo: file:///srv/gitops.git   # or https://..., ssh://...
+//     branch: main
+//     forge: local                   # local | github | gitlab | gitea | forgejo
+//     api_url: https://api.github.com
+//     repository: acme/gitops        # owner/repo (GitLab: group/project)
+//     token_file: /etc/remediator/git-token
+//     author: {name: Remediator, email: remediator@example.com}
+//   verify: {window: 60s, rollout_timeout: 5m, poll_interval: 2s}
 //   telephony: {address: 127.0.0.1:50052, token_file: ...}
 //   oncall: /etc/remediator/oncall.yaml
 //   llm: {url: http://kubeai/openai/v1, model: qwen2.5-coder-1.5b}
@@ -17,8 +27,10 @@
 #define REMEDIATOR_SERVER_REMEDIATOR_CONFIG_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "server/common/flags.h"
 #include "server/common/grpc_server.h"
 
@@ -33,8 +45,19 @@ struct RemediatorConfig {
   std::string kubeconfig;
   std::string context;
   std::string mode = "fix";
+  std::string cluster_name = "default";
+  std::vector<std::string> namespaces;
   std::string gitops_repo;
   std::string gitops_branch = "main";
+  std::string gitops_forge = "local";
+  std::string gitops_api_url;
+  std::string gitops_repository;
+  std::string gitops_token_file;
+  std::string gitops_author_name = "Remediator";
+  std::string gitops_author_email = "remediator@localhost";
+  absl::Duration verify_window = absl::Seconds(60);
+  absl::Duration rollout_timeout = absl::Minutes(5);
+  absl::Duration poll_interval = absl::Seconds(2);
   std::string telephony;
   std::string telephony_token_file;
   std::string oncall;

@@ -1,11 +1,19 @@
 #include "server/remediator/remediator_server.h"
 
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
 #include "server/common/file_util.h"
+#include "server/common/logging.h"
 #include "server/common/status_macros.h"
+#include "server/remediator/adapters/git/forge_factory.h"
+#include "server/remediator/adapters/git/libgit2_repository.h"
+#include "server/remediator/adapters/kube/kube_api_cluster.h"
 #include "server/remediator/adapters/sqlite_incident_store.h"
 #include "server/remediator/adapters/telephony_grpc_phone.h"
 #include "server/remediator/core/detector_classifier.h"
+#include "server/remediator/core/pr/repository_manifest_source.h"
+#include "server/remediator/core/remediation/playbooks.h"
 
 namespace remediator {
 
@@ -28,8 +36,82 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
     }
     server->phone_ = TelephonyGrpcPhone::Connect(config.telephony, std::move(token));
   }
-  server->service_ = std::make_unique<RemediatorService>(
-      server->auth_, *server->ingestor_, *server->store_, server->phone_.get(), clock);
+  server->http_ = NewCurlHttpClient();
+
+  // The cluster: --kubeconfig, else $KUBECONFIG. Without one the server detects what is
+  // reported to it but cannot fix anything.
+  const char* kubeconfig_env = std::getenv("KUBECONFIG");
+  if (!config.kubeconfig.empty() || (kubeconfig_env != nullptr && *kubeconfig_env != '\0')) {
+    kube::KubeconfigOptions kubeconfig;
+    kubeconfig.explicit_path = config.kubeconfig;
+    kubeconfig.context = config.context;
+    ASSIGN_OR_RETURN(server->cluster_, kube::KubeApiCluster::FromKubeconfig(kubeconfig, clock));
+  }
+
+  // The GitOps repository and the forge pull requests go to.
+  if (!config.gitops_repo.empty()) {
+    std::string token;
+    if (!config.gitops_token_file.empty()) {
+      ASSIGN_OR_RETURN(token, ReadTokenFile(config.gitops_token_file));
+    }
+    git::Libgit2RepositoryOptions repo;
+    repo.remote_url = config.gitops_repo;
+    repo.local_path = absl::StrCat(config.state_dir, "/gitops.git");
+    repo.https_token = token;
+    ASSIGN_OR_RETURN(auto repository, git::Libgit2Repository::Open(repo));
+    server->repository_ = std::move(repository);
+    git::ForgeSettings forge;
+    forge.kind = config.gitops_forge;
+    forge.api_url = config.gitops_api_url;
+    forge.repository = config.gitops_repository;
+    forge.token = token;
+    ASSIGN_OR_RETURN(server->forge_, git::NewForge(forge, *server->http_, clock, *server->store_,
+                                                   *server->repository_));
+    pr::PullRequestOpenerOptions opener;
+    opener.base_branch = config.gitops_branch;
+    opener.author = {config.gitops_author_name, config.gitops_author_email};
+    server->opener_ = std::make_unique<pr::PullRequestOpener>(*server->store_, *server->repository_,
+                                                              *server->forge_, clock, opener);
+    pr::ManifestLocatorOptions locator;
+    locator.branch = config.gitops_branch;
+    server->manifests_ =
+        std::make_unique<pr::RepositoryManifestSource>(*server->repository_, locator);
+  }
+
+  if (server->cluster_ != nullptr) {
+    server->strategies_.push_back(std::make_unique<remediation::PlaybookStrategy>());
+    std::vector<remediation::FixStrategy*> strategies;
+    for (auto& s : server->strategies_) strategies.push_back(s.get());
+    remediation::EngineOptions engine;
+    engine.default_mode = config.mode == "fix" ? v1::FIX_MODE_APPLY : v1::FIX_MODE_SUGGEST;
+    engine.verify_window = config.verify_window;
+    engine.rollout_timeout = config.rollout_timeout;
+    engine.poll_interval = config.poll_interval;
+    server->engine_ = std::make_unique<remediation::RemediationEngine>(
+        *server->store_, *server->cluster_, server->manifests_.get(), std::move(strategies),
+        server->guard_, clock, engine);
+    // An attempt a crash interrupted is verified again or rolled back before anything else.
+    server->resume_thread_ = std::thread([engine = server->engine_.get()] {
+      absl::Status resumed = engine->ResumeInterrupted();
+      if (!resumed.ok()) {
+        LogError("cannot resume interrupted fix attempts",
+                 {{"error", std::string(resumed.message())}});
+      }
+    });
+    WatchSourceOptions watch;
+    watch.cluster_name = config.cluster_name;
+    watch.namespaces = config.namespaces;
+    server->watch_source_ =
+        std::make_unique<WatchSource>(*server->cluster_, *server->ingestor_, clock, watch);
+    RETURN_IF_ERROR(server->watch_source_->Start());
+  }
+
+  RemediatorService::Capabilities capabilities;
+  capabilities.phone = server->phone_.get();
+  capabilities.engine = server->engine_.get();
+  capabilities.pull_requests = server->opener_.get();
+  server->service_ = std::make_unique<RemediatorService>(server->auth_, *server->ingestor_,
+                                                         *server->store_, capabilities, clock);
   ASSIGN_OR_RETURN(server->grpc_server_, GrpcServer::Start(config.server, {server->service_.get()},
                                                            {"remediator.v1.Remediator"}));
   return server;
@@ -39,6 +121,8 @@ RemediatorServer::~RemediatorServer() { Shutdown(absl::Seconds(1)); }
 
 void RemediatorServer::Shutdown(absl::Duration grace) {
   if (grpc_server_ != nullptr) grpc_server_->Shutdown(grace);
+  if (watch_source_ != nullptr) watch_source_->Stop();
+  if (resume_thread_.joinable()) resume_thread_.join();
 }
 
 }  // namespace remediator

@@ -6,24 +6,38 @@
 
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "server/common/auth.h"
 #include "server/common/clock.h"
 #include "server/common/grpc_server.h"
+#include "server/common/http_client.h"
 #include "server/remediator/config.h"
 #include "server/remediator/core/classifier.h"
+#include "server/remediator/core/cluster.h"
+#include "server/remediator/core/forge.h"
 #include "server/remediator/core/incident_store.h"
 #include "server/remediator/core/ingestor.h"
 #include "server/remediator/core/phone.h"
+#include "server/remediator/core/pr/pull_request_opener.h"
+#include "server/remediator/core/remediation/engine.h"
+#include "server/remediator/core/remediation/fix_strategy.h"
+#include "server/remediator/core/remediation/guard.h"
+#include "server/remediator/core/remediation/manifest_source.h"
+#include "server/remediator/core/repository.h"
+#include "server/remediator/core/watch_source.h"
 #include "server/remediator/service/remediator_service.h"
 
 namespace remediator {
 
 class RemediatorServer {
  public:
-  // Opens the store (creating the state dir), reads the token file, and starts serving.
-  // Errors name the file or address that is wrong.
+  // Opens the store (creating the state dir), reads the token file, connects what is configured
+  // (cluster, GitOps repository and forge, Telephony server), resumes fix attempts a crash
+  // interrupted (in the background), starts the Kubernetes watch source, and starts serving.
+  // Errors name the file, setting or address that is wrong.
   static absl::StatusOr<std::unique_ptr<RemediatorServer>> Start(const RemediatorConfig& config,
                                                                  Clock& clock);
   ~RemediatorServer();
@@ -31,6 +45,10 @@ class RemediatorServer {
   const std::string& address() const { return grpc_server_->address(); }
   int port() const { return grpc_server_->port(); }
   IncidentStore& store() { return *store_; }
+  // Null when not configured.
+  remediation::RemediationEngine* engine() { return engine_.get(); }
+  pr::PullRequestOpener* pull_requests() { return opener_.get(); }
+  WatchSource* watch_source() { return watch_source_.get(); }
   // Graceful: stops accepting calls, lets calls in flight finish within `grace`.
   void Shutdown(absl::Duration grace);
 
@@ -41,6 +59,17 @@ class RemediatorServer {
   std::unique_ptr<Classifier> classifier_;
   std::unique_ptr<Ingestor> ingestor_;
   std::unique_ptr<Phone> phone_;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<Cluster> cluster_;
+  std::unique_ptr<Repository> repository_;
+  std::unique_ptr<Forge> forge_;
+  std::unique_ptr<pr::PullRequestOpener> opener_;
+  std::unique_ptr<remediation::ManifestSource> manifests_;
+  std::vector<std::unique_ptr<remediation::FixStrategy>> strategies_;
+  remediation::Guard guard_;
+  std::unique_ptr<remediation::RemediationEngine> engine_;
+  std::unique_ptr<WatchSource> watch_source_;
+  std::thread resume_thread_;
   std::unique_ptr<RemediatorService> service_;
   std::unique_ptr<GrpcServer> grpc_server_;
 };

@@ -71,8 +71,8 @@ r.check(code == 2 and "unknown command" in err, "unknown command: exit 2")
 code, out, err = run("remediatorctl", ["--help"])
 r.check(code == 0 and "report -f FILE" in out and "Exit codes" in out, "--help lists commands")
 code, out, err = run("remediatorctl", common + ["fix", lines[0]["incident_id"]])
-r.check(code == 1 and "UNIMPLEMENTED" in err and "remediation engine" in err,
-        "fix says what is missing (%s)" % err)
+r.check(code == 1 and "FAILED_PRECONDITION" in err and "--kubeconfig" in err,
+        "fix without a cluster says which setting is missing (%s)" % err)
 
 # Auth: no token and a wrong token are refused, and the token never shows in the server's log.
 code, out, err = run("remediatorctl", ["--server", server.address, "incidents"])

@@ -212,7 +212,7 @@ TEST_F(RemediatorServerTest, StreamedBatchesAreAcknowledgedWithCounts) {
   EXPECT_THAT(response.incident_ids(), SizeIs(1));
 }
 
-TEST_F(RemediatorServerTest, UnbuiltCapabilitiesAreUnimplementedAndSayWhatIsMissing) {
+TEST_F(RemediatorServerTest, UnconfiguredCapabilitiesSayWhichSettingIsMissing) {
   v1::ReportErrorRequest request;
   request.add_observations()->set_pod_json(kOomPod);
   v1::ReportErrorResponse reported;
@@ -228,8 +228,8 @@ TEST_F(RemediatorServerTest, UnbuiltCapabilitiesAreUnimplementedAndSayWhatIsMiss
     fix.set_incident_id(reported.detections(0).incident_id());
     v1::FixAttempt attempt;
     grpc::Status status = stub_->AttemptFix(&context, fix, &attempt);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_THAT(status.error_message(), HasSubstr("remediation engine"));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_THAT(status.error_message(), HasSubstr("--kubeconfig"));
   }
   {
     grpc::ClientContext context;
@@ -238,8 +238,8 @@ TEST_F(RemediatorServerTest, UnbuiltCapabilitiesAreUnimplementedAndSayWhatIsMiss
     open.set_incident_id(reported.detections(0).incident_id());
     v1::PullRequest pr;
     grpc::Status status = stub_->OpenPullRequest(&context, open, &pr);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_THAT(status.error_message(), HasSubstr("libgit2"));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_THAT(status.error_message(), HasSubstr("--gitops-repo"));
   }
 }
 

@@ -133,16 +133,22 @@ grpc::Status RemediatorService::ListIncidents(grpc::ServerContext* context,
 
 grpc::Status RemediatorService::AttemptFix(grpc::ServerContext* context,
                                            const v1::AttemptFixRequest* request,
-                                           v1::FixAttempt* /*response*/) {
+                                           v1::FixAttempt* response) {
   if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
   if (request->incident_id().empty()) {
     return InvalidArgument("incident_id is empty: give the incident to fix");
   }
   absl::StatusOr<v1::Incident> incident = store_.GetIncident(request->incident_id());
   if (!incident.ok()) return ToGrpcStatus(incident.status());
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      "AttemptFix needs the remediation engine (playbooks, LLM strategy, guard, "
-                      "dry-run, apply, verify and rollback), which this build does not have yet");
+  if (engine_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "no cluster is configured to apply fixes to: start the remediator with "
+                        "--kubeconfig FILE (and --context NAME)");
+  }
+  absl::StatusOr<v1::FixAttempt> attempt = engine_->AttemptFix(*request);
+  if (!attempt.ok()) return ToGrpcStatus(attempt.status());
+  *response = *std::move(attempt);
+  return grpc::Status::OK;
 }
 
 grpc::Status RemediatorService::ListFixAttempts(grpc::ServerContext* context,
@@ -159,15 +165,21 @@ grpc::Status RemediatorService::ListFixAttempts(grpc::ServerContext* context,
 
 grpc::Status RemediatorService::OpenPullRequest(grpc::ServerContext* context,
                                                 const v1::OpenPullRequestRequest* request,
-                                                v1::PullRequest* /*response*/) {
+                                                v1::PullRequest* response) {
   if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
   if (request->incident_id().empty() && request->fix_attempt_id().empty()) {
     return InvalidArgument("give incident_id or fix_attempt_id");
   }
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      "OpenPullRequest needs the GitOps integration (libgit2 branch, commit and "
-                      "push; GitHub, GitLab, Gitea or local forge), which this build does not "
-                      "have yet");
+  if (pull_requests_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "no GitOps repository is configured: start the remediator with "
+                        "--gitops-repo URL (and --gitops-forge)");
+  }
+  absl::StatusOr<v1::PullRequest> pr =
+      pull_requests_->Open(request->incident_id(), request->fix_attempt_id());
+  if (!pr.ok()) return ToGrpcStatus(pr.status());
+  *response = *std::move(pr);
+  return grpc::Status::OK;
 }
 
 grpc::Status RemediatorService::GetPullRequest(grpc::ServerContext* context,

@@ -11,6 +11,8 @@
 #include "server/remediator/core/incident_store.h"
 #include "server/remediator/core/ingestor.h"
 #include "server/remediator/core/phone.h"
+#include "server/remediator/core/pr/pull_request_opener.h"
+#include "server/remediator/core/remediation/engine.h"
 
 namespace remediator {
 
@@ -19,11 +21,27 @@ inline constexpr int kMaxObservationsPerBatch = 100000;
 
 class RemediatorService final : public v1::Remediator::Service {
  public:
-  // All borrowed. `phone` may be null when no Telephony server is configured; PlaceCall then
-  // fails with FAILED_PRECONDITION and ListCalls reads the calls recorded in the store.
-  RemediatorService(const TokenAuth& auth, Ingestor& ingestor, IncidentStore& store, Phone* phone,
-                    Clock& clock)
-      : auth_(auth), ingestor_(ingestor), store_(store), phone_(phone), clock_(clock) {}
+  // What the service can do beyond detection; each may be null when not configured, and the
+  // RPC that needs it then fails with FAILED_PRECONDITION saying which setting is missing.
+  struct Capabilities {
+    // No Telephony server: PlaceCall fails, ListCalls reads the calls recorded in the store.
+    Phone* phone = nullptr;
+    // No cluster (--kubeconfig): AttemptFix fails.
+    remediation::RemediationEngine* engine = nullptr;
+    // No GitOps repository (--gitops-repo): OpenPullRequest fails.
+    pr::PullRequestOpener* pull_requests = nullptr;
+  };
+
+  // All borrowed.
+  RemediatorService(const TokenAuth& auth, Ingestor& ingestor, IncidentStore& store,
+                    Capabilities capabilities, Clock& clock)
+      : auth_(auth),
+        ingestor_(ingestor),
+        store_(store),
+        phone_(capabilities.phone),
+        engine_(capabilities.engine),
+        pull_requests_(capabilities.pull_requests),
+        clock_(clock) {}
 
   grpc::Status ReportError(grpc::ServerContext* context, const v1::ReportErrorRequest* request,
                            v1::ReportErrorResponse* response) override;
@@ -59,6 +77,8 @@ class RemediatorService final : public v1::Remediator::Service {
   Ingestor& ingestor_;
   IncidentStore& store_;
   Phone* phone_;
+  remediation::RemediationEngine* engine_;
+  pr::PullRequestOpener* pull_requests_;
   Clock& clock_;
 };
 
