@@ -5,8 +5,12 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -30,12 +34,21 @@ constexpr char kToken[] = "test-token-5f2c";
 
 class TelephonyServerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { StartServer({}); }
+
+  void StartServer(const std::vector<std::string>& extra_args) {
     ASSERT_THAT(WriteFileAtomically(dir_.path() + "/token", std::string(kToken) + "\n"), IsOk());
-    auto process = Subprocess::Start(
-        {TELEPHONY_BINARY, "--listen", "127.0.0.1:0", "--state-dir", dir_.path() + "/state",
-         "--auth-token-file", dir_.path() + "/token", "--log-format", "json"},
-        log_path());
+    std::vector<std::string> argv = {TELEPHONY_BINARY,
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--state-dir",
+                                     dir_.path() + "/state",
+                                     "--auth-token-file",
+                                     dir_.path() + "/token",
+                                     "--log-format",
+                                     "json"};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    auto process = Subprocess::Start(argv, log_path());
     ASSERT_THAT(process, IsOk());
     process_ = *std::move(process);
     // Wait (bounded) for the one "listening on HOST:PORT" line.
@@ -197,6 +210,79 @@ TEST_F(TelephonyServerTest, SigtermShutsDownCleanly) {
   ASSERT_TRUE(process_->WaitFor(absl::Seconds(10)));
   EXPECT_TRUE(WIFEXITED(process_->wait_status()));
   EXPECT_EQ(WEXITSTATUS(process_->wait_status()), 0);
+}
+
+// A Piper CLI stand-in: writes 0.5 s of a 16 kHz tone to --output_file.
+constexpr char kFakePiper[] = R"(#!/bin/sh
+out=""
+while [ $# -gt 0 ]; do [ "$1" = --output_file ] && out="$2"; shift; done
+cat > /dev/null
+sox -V1 -n -r 16000 -c 1 -b 16 "$out" synth 0.5 sine 300
+)";
+
+// The binary with the other engines: Piper (a stand-in script) and a whisper.cpp stand-in.
+class TelephonyServerHttpEnginesTest : public TelephonyServerTest {
+ protected:
+  void SetUp() override {
+    whisper_.Post("/inference", [](const httplib::Request& req, httplib::Response& res) {
+      if (!req.has_file("file") || req.get_file_value("language").content != "fr") {
+        res.status = 400;
+        res.set_content(R"({"error":"no 'file' field in the request"})", "application/json");
+        return;
+      }
+      res.set_content(R"({"text":" Oui, j'arrive."})", "application/json");
+    });
+    whisper_.set_keep_alive_max_count(1);
+    int port = whisper_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { whisper_.listen_after_bind(); });
+    std::string piper = dir_.path() + "/piper";
+    ASSERT_THAT(WriteFileAtomically(piper, kFakePiper), IsOk());
+    ::chmod(piper.c_str(), 0755);
+    StartServer({"--tts", "piper", "--piper-binary", piper, "--piper-model",
+                 dir_.path() + "/voice.onnx", "--stt", "whisper", "--speech-url",
+                 absl::StrCat("http://127.0.0.1:", port)});
+  }
+  void TearDown() override {
+    whisper_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  httplib::Server whisper_;
+  std::thread thread_;
+};
+
+TEST_F(TelephonyServerHttpEnginesTest, PiperAndWhisperBehindTheSameRpcs) {
+  ::telephony::v1::SynthesizeRequest synth;
+  synth.set_text("Pouvez-vous intervenir ?");
+  synth.set_language("fr");
+  ::telephony::v1::SynthesizeResponse wav;
+  grpc::Status s = stub_->Synthesize(Context().get(), synth, &wav);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(wav.engine(), "piper");
+  EXPECT_EQ(wav.sample_rate_hz(), 16000);
+
+  ::telephony::v1::TranscribeRequest hear;
+  hear.set_audio(wav.wav());
+  hear.set_language("fr");
+  ::telephony::v1::TranscribeResponse heard;
+  s = stub_->Transcribe(Context().get(), hear, &heard);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(heard.engine(), "whisper");
+  EXPECT_EQ(heard.transcript(), "oui, j'arrive.");
+  EXPECT_EQ(heard.decision(), ::telephony::v1::DECISION_YES);
+}
+
+// The shipped example configuration loads (flags still override listen and state_dir).
+class TelephonyServerConfigTest : public TelephonyServerTest {
+ protected:
+  void SetUp() override {
+    StartServer({"--config", std::string(SOURCE_DIR) + "/deploy/local/telephony-config.yaml"});
+  }
+};
+
+TEST_F(TelephonyServerConfigTest, ExampleConfigServes) {
+  auto health = remediator::testing::HealthCheck(*channel_, "telephony.v1.Telephony");
+  ASSERT_THAT(health, IsOk());
+  EXPECT_EQ(*health, "SERVING");
 }
 
 TEST(TelephonyFlagsTest, HelpAndBadUsageExitCodes) {
