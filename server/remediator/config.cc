@@ -34,6 +34,19 @@ absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, Remediator
   if (!flags.IsSet("namespace")) {
     RETURN_IF_ERROR(ReadStringList(doc, root, "namespaces", &c.namespaces));
   }
+  RETURN_IF_ERROR(ReadDuration(doc, root, "pipeline_interval", &c.pipeline_interval));
+  if (YAML::Node modes = root["namespace_modes"]; modes) {
+    if (!modes.IsMap()) return YamlError(doc, modes, "namespace_modes", "wants {namespace: mode}");
+    for (const auto& entry : modes) {
+      const std::string ns = entry.first.Scalar();
+      std::string mode;
+      RETURN_IF_ERROR(ReadString(doc, modes, ns, &mode));
+      if (mode != "observe" && mode != "suggest" && mode != "fix") {
+        return YamlError(doc, entry.second, ns, "wants observe, suggest or fix");
+      }
+      c.namespace_modes[ns] = mode;
+    }
+  }
   if (YAML::Node verify = root["verify"]; verify) {
     RETURN_IF_ERROR(
         CheckKnownKeys(doc, verify, {"window", "rollout_timeout", "poll_interval"}, "verify"));

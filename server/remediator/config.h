@@ -22,10 +22,13 @@
 //   verify: {window: 60s, rollout_timeout: 5m, poll_interval: 2s}
 //   telephony: {address: 127.0.0.1:50052, token_file: ...}
 //   oncall: /etc/remediator/oncall.yaml
+//   namespace_modes: {staging: fix, payments: suggest}
+//   pipeline_interval: 2s
 //   llm: {url: http://kubeai/openai/v1, model: qwen2.5-coder-1.5b}
 #ifndef REMEDIATOR_SERVER_REMEDIATOR_CONFIG_H_
 #define REMEDIATOR_SERVER_REMEDIATOR_CONFIG_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -61,6 +64,9 @@ struct RemediatorConfig {
   std::string telephony;
   std::string telephony_token_file;
   std::string oncall;
+  // Per-namespace overrides of `mode`, and how often the automatic pipeline runs.
+  std::map<std::string, std::string> namespace_modes;
+  absl::Duration pipeline_interval = absl::Seconds(2);
   std::string llm_url;
   std::string llm_model;
 };

@@ -106,7 +106,24 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
     RETURN_IF_ERROR(server->watch_source_->Start());
   }
 
+  if (!config.oncall.empty()) {
+    ASSIGN_OR_RETURN(oncall::OnCallPolicy policy, oncall::LoadOnCallPolicy(config.oncall));
+    server->oncall_ = std::make_unique<oncall::OnCallPolicy>(std::move(policy));
+    if (server->phone_ != nullptr) {
+      server->escalator_ = std::make_unique<oncall::Escalator>(*server->store_, *server->phone_,
+                                                               *server->oncall_, clock);
+    }
+  }
+  PipelineOptions pipeline;
+  pipeline.mode = config.mode;
+  pipeline.namespace_modes = config.namespace_modes;
+  pipeline.interval = config.pipeline_interval;
+  server->pipeline_ =
+      std::make_unique<Pipeline>(*server->store_, server->engine_.get(), server->opener_.get(),
+                                 server->escalator_.get(), pipeline);
+
   RemediatorService::Capabilities capabilities;
+  capabilities.oncall = server->oncall_.get();
   capabilities.phone = server->phone_.get();
   capabilities.engine = server->engine_.get();
   capabilities.pull_requests = server->opener_.get();
@@ -120,6 +137,7 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
 RemediatorServer::~RemediatorServer() { Shutdown(absl::Seconds(1)); }
 
 void RemediatorServer::Shutdown(absl::Duration grace) {
+  if (pipeline_ != nullptr) pipeline_->Stop();
   if (grpc_server_ != nullptr) grpc_server_->Shutdown(grace);
   if (watch_source_ != nullptr) watch_source_->Stop();
   if (resume_thread_.joinable()) resume_thread_.join();

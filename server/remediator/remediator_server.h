@@ -20,7 +20,10 @@
 #include "server/remediator/core/forge.h"
 #include "server/remediator/core/incident_store.h"
 #include "server/remediator/core/ingestor.h"
+#include "server/remediator/core/oncall/escalator.h"
+#include "server/remediator/core/oncall/oncall_policy.h"
 #include "server/remediator/core/phone.h"
+#include "server/remediator/core/pipeline/pipeline.h"
 #include "server/remediator/core/pr/pull_request_opener.h"
 #include "server/remediator/core/remediation/engine.h"
 #include "server/remediator/core/remediation/fix_strategy.h"
@@ -49,6 +52,7 @@ class RemediatorServer {
   remediation::RemediationEngine* engine() { return engine_.get(); }
   pr::PullRequestOpener* pull_requests() { return opener_.get(); }
   WatchSource* watch_source() { return watch_source_.get(); }
+  Pipeline& pipeline() { return *pipeline_; }
   // Graceful: stops accepting calls, lets calls in flight finish within `grace`.
   void Shutdown(absl::Duration grace);
 
@@ -69,6 +73,9 @@ class RemediatorServer {
   remediation::Guard guard_;
   std::unique_ptr<remediation::RemediationEngine> engine_;
   std::unique_ptr<WatchSource> watch_source_;
+  std::unique_ptr<oncall::OnCallPolicy> oncall_;
+  std::unique_ptr<oncall::Escalator> escalator_;
+  std::unique_ptr<Pipeline> pipeline_;
   std::thread resume_thread_;
   std::unique_ptr<RemediatorService> service_;
   std::unique_ptr<GrpcServer> grpc_server_;

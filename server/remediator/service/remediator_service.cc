@@ -1,5 +1,6 @@
 #include "server/remediator/service/remediator_service.h"
 
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +8,7 @@
 #include "server/common/phone_number.h"
 #include "server/common/time_util.h"
 #include "server/remediator/core/enum_names.h"
+#include "server/remediator/core/oncall/escalator.h"
 
 namespace remediator {
 namespace {
@@ -45,20 +47,6 @@ grpc::Status CheckPageSize(int page_size) {
 }
 
 }  // namespace
-
-telephony::v1::IncidentSummary SummarizeForSpeech(const v1::Incident& incident) {
-  telephony::v1::IncidentSummary summary;
-  summary.set_incident_id(incident.id());
-  summary.set_cluster(incident.workload().cluster());
-  summary.set_namespace_(incident.workload().namespace_());
-  summary.set_workload_kind(incident.workload().kind());
-  summary.set_workload_name(incident.workload().name());
-  summary.set_container(incident.workload().container());
-  summary.set_error_class(ErrorClassName(incident.error_class()));
-  summary.set_summary(incident.summary());
-  summary.set_severity(incident.severity());
-  return summary;
-}
 
 grpc::Status RemediatorService::ReportError(grpc::ServerContext* context,
                                             const v1::ReportErrorRequest* request,
@@ -213,26 +201,40 @@ grpc::Status RemediatorService::PlaceCall(grpc::ServerContext* context,
   if (request->incident_id().empty() && request->message().empty()) {
     return InvalidArgument("give incident_id (to explain an incident) or message (to speak)");
   }
-  if (request->number().empty()) {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        "number is empty and choosing the on-call person needs the on-call "
-                        "policy, which this build does not have yet: give a number");
+  std::string number = request->number();
+  if (number.empty()) {
+    if (oncall_ == nullptr) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "number is empty and no on-call policy is configured (--oncall FILE): "
+                          "give a number");
+    }
+    const oncall::Rotation* rotation = oncall_->OnDuty(clock_.Now());
+    if (rotation == nullptr || rotation->people.empty()) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "number is empty and no rotation of the on-call policy is on duty now");
+    }
+    number = oncall_->Find(rotation->people.front())->number;
   }
-  if (absl::Status valid = ValidatePhoneNumber(request->number()); !valid.ok()) {
+  if (absl::Status valid = ValidatePhoneNumber(number); !valid.ok()) {
     return ToGrpcStatus(valid);
   }
   telephony::v1::PlaceCallRequest call;
   if (!request->incident_id().empty()) {
     absl::StatusOr<v1::Incident> incident = store_.GetIncident(request->incident_id());
     if (!incident.ok()) return ToGrpcStatus(incident.status());
-    *call.mutable_incident() = SummarizeForSpeech(*incident);
+    std::optional<v1::FixAttempt> attempt;
+    if (!incident->last_fix_attempt_id().empty()) {
+      absl::StatusOr<v1::FixAttempt> last = store_.GetFixAttempt(incident->last_fix_attempt_id());
+      if (last.ok()) attempt = *std::move(last);
+    }
+    *call.mutable_incident() = oncall::SummarizeForSpeech(*incident, attempt ? &*attempt : nullptr);
   }
   if (phone_ == nullptr) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "no Telephony server is configured: start the remediator with "
                         "--telephony HOST:PORT");
   }
-  call.set_number(request->number());
+  call.set_number(number);
   call.set_message(request->message());
   call.set_language(request->language());
   call.set_idempotency_key(request->idempotency_key());

@@ -10,6 +10,7 @@
 #include "server/common/clock.h"
 #include "server/remediator/core/incident_store.h"
 #include "server/remediator/core/ingestor.h"
+#include "server/remediator/core/oncall/oncall_policy.h"
 #include "server/remediator/core/phone.h"
 #include "server/remediator/core/pr/pull_request_opener.h"
 #include "server/remediator/core/remediation/engine.h"
@@ -30,6 +31,8 @@ class RemediatorService final : public v1::Remediator::Service {
     remediation::RemediationEngine* engine = nullptr;
     // No GitOps repository (--gitops-repo): OpenPullRequest fails.
     pr::PullRequestOpener* pull_requests = nullptr;
+    // No on-call policy (--oncall): PlaceCall needs an explicit number.
+    const oncall::OnCallPolicy* oncall = nullptr;
   };
 
   // All borrowed.
@@ -41,6 +44,7 @@ class RemediatorService final : public v1::Remediator::Service {
         phone_(capabilities.phone),
         engine_(capabilities.engine),
         pull_requests_(capabilities.pull_requests),
+        oncall_(capabilities.oncall),
         clock_(clock) {}
 
   grpc::Status ReportError(grpc::ServerContext* context, const v1::ReportErrorRequest* request,
@@ -79,11 +83,9 @@ class RemediatorService final : public v1::Remediator::Service {
   Phone* phone_;
   remediation::RemediationEngine* engine_;
   pr::PullRequestOpener* pull_requests_;
+  const oncall::OnCallPolicy* oncall_;
   Clock& clock_;
 };
-
-// Builds what the Telephony service needs to explain `incident` aloud.
-telephony::v1::IncidentSummary SummarizeForSpeech(const v1::Incident& incident);
 
 }  // namespace remediator
 
