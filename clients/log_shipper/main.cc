@@ -75,6 +75,8 @@ int main(int argc, char** argv) {
   flags.String("glob-interval", &glob_interval, "look for new and rotated files this often");
   flags.Bool("prefilter", &options.prefilter,
              "ship only lines that may match an error signature (the server's LineMatcher)");
+  flags.Int("prefilter-context", &options.prefilter_context,
+            "with --prefilter, also ship this many lines before and after each candidate");
   flags.Bool("once", &options.once, "ship what is there, wait for the acknowledgement, and exit");
   flags.String("source", &options.source, "Observation.source sent with every batch");
   flags.String("log-format", &log_format, "text or json");

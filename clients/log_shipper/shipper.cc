@@ -43,6 +43,10 @@ absl::StatusOr<std::unique_ptr<Shipper>> Shipper::Create(ShipperOptions options,
         "batch limits must be positive (batch lines ", options.batch_lines, ", batch bytes ",
         options.batch_bytes, ", stream batches ", options.stream_batches, ")"));
   }
+  if (options.prefilter_context < 0 || options.prefilter_context > 100) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("prefilter context ", options.prefilter_context, " is outside 0..100"));
+  }
   if (options.max_line_bytes < 64) {
     return absl::InvalidArgumentError("max line bytes must be at least 64");
   }
@@ -212,12 +216,31 @@ bool Shipper::BatchFull() const {
 void Shipper::AddLine(Tracked& t, std::string_view line) {
   stats_.lines_read.fetch_add(1, std::memory_order_relaxed);
   absl::StatusOr<detection::CriRecord> record = detection::ParseCriLine(line);
-  if (matcher_ != nullptr && record.ok() && !record->partial &&
-      !matcher_->IsCandidate(record->text)) {
-    stats_.lines_filtered.fetch_add(1, std::memory_order_relaxed);
-    t.batched = t.tailer->offset();
-    return;
+  if (matcher_ != nullptr && record.ok() && !record->partial) {
+    if (matcher_->IsCandidate(record->text)) {
+      // A candidate: the lines kept before it go first, and the next few follow it.
+      for (const std::string& before : t.context) {
+        AppendToBatch(t, before, true);
+        stats_.lines_filtered.fetch_sub(1, std::memory_order_relaxed);
+      }
+      t.context.clear();
+      t.context_after = options_.prefilter_context;
+    } else if (t.context_after > 0) {
+      --t.context_after;
+    } else {
+      stats_.lines_filtered.fetch_add(1, std::memory_order_relaxed);
+      if (options_.prefilter_context > 0) {
+        t.context.emplace_back(line);
+        if (static_cast<int>(t.context.size()) > options_.prefilter_context) t.context.pop_front();
+      }
+      t.batched = t.tailer->offset();
+      return;
+    }
   }
+  AppendToBatch(t, line, record.ok());
+}
+
+void Shipper::AppendToBatch(Tracked& t, std::string_view line, bool is_cri) {
   if (batch_lines_ == 0) batch_started_ = clock_.Now();
   if (batch_last_file_ != &t) {
     v1::Observation* observation = batch_.add_observations();
@@ -232,7 +255,7 @@ void Shipper::AddLine(Tracked& t, std::string_view line) {
   }
   v1::CriLogLines* cri =
       batch_.mutable_observations(batch_.observations_size() - 1)->mutable_cri_log();
-  if (record.ok()) {
+  if (is_cri) {
     cri->add_lines(line.data(), line.size());
   } else {
     // Not CRI (e.g. a docker json-file line or garbage): wrap it so the server keeps the batch.
@@ -316,6 +339,8 @@ absl::Status Shipper::Fail(const absl::Status& status) {
     t->streamed = t->batched = t->committed;
     t->lines_in_stream = t->lines_in_batch = 0;
     t->at_end = false;
+    t->context.clear();
+    t->context_after = 0;
   }
   stats_.send_failures.fetch_add(1, std::memory_order_relaxed);
   if (!Retryable(status)) {

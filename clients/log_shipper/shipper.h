@@ -11,7 +11,8 @@
 //   - Lines: only complete lines ('\n' seen) travel; a line longer than max_line_bytes is cut
 //     (see FileTailer). Lines that are not CRI are wrapped as "<now> stdout F <line>" so the
 //     server accepts the batch. With `prefilter`, only lines the LineMatcher calls candidates
-//     (and P chunks, which may hold half a signature) travel.
+//     (and P chunks, which may hold half a signature) travel, with prefilter_context lines
+//     before and after each.
 //   - Batches: one CriLogLines observation per file and batch; a batch is sent when it holds
 //     batch_lines lines or batch_bytes bytes, or when its first line waited flush_interval (at
 //     once in `once` mode). At most stream_batches batches share one stream; the stream is closed
@@ -28,6 +29,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -54,6 +56,9 @@ struct ShipperOptions {
   size_t max_line_bytes = 256 * 1024;
   int stream_batches = 16;
   bool prefilter = false;
+  // With `prefilter`: also ship this many lines before and after each candidate line (the
+  // detector's evidence reads better with them), at most this many lines held per file.
+  int prefilter_context = 2;
   bool once = false;
   absl::Duration poll_interval = absl::Milliseconds(200);
   absl::Duration glob_interval = absl::Seconds(2);
@@ -108,6 +113,9 @@ class Shipper {
     int64_t lines_in_batch = 0;
     bool draining = false;
     bool at_end = false;
+    // Prefilter context: the last lines left out, and how many lines may still follow a candidate.
+    std::deque<std::string> context;
+    int context_after = 0;
   };
 
   Shipper(ShipperOptions options, BatchSink& sink, Clock& clock);
@@ -117,6 +125,7 @@ class Shipper {
   // Reads `t` into the batch until its end; sends full batches. False on a send error.
   absl::Status ReadFile(Tracked& t, bool* at_end);
   void AddLine(Tracked& t, std::string_view line);
+  void AppendToBatch(Tracked& t, std::string_view line, bool is_cri);
   bool BatchFull() const;
   absl::Status SendBatch();
   absl::Status FinishStream();

@@ -325,6 +325,7 @@ TEST_F(ShipperTest, PrefilterShipsOnlyCandidateLinesAndStillCheckpointsTheRest) 
   ShipperOptions options = Options();
   options.once = true;
   options.prefilter = true;
+  options.prefilter_context = 0;
   Append(log_, CriLine("GET /healthz 200"));
   Append(log_, CriLine("panic: runtime error: index out of range", "stderr"));
   Append(log_, CriLine("served"));
@@ -336,6 +337,21 @@ TEST_F(ShipperTest, PrefilterShipsOnlyCandidateLinesAndStillCheckpointsTheRest) 
   ASSERT_THAT(checkpoints, IsOk());
   ASSERT_THAT(*checkpoints, SizeIs(1));
   EXPECT_EQ((*checkpoints)[0].offset, std::filesystem::file_size(log_));
+}
+
+TEST_F(ShipperTest, PrefilterKeepsContextLinesAroundACandidate) {
+  ShipperOptions options = Options();
+  options.once = true;
+  options.prefilter = true;
+  options.prefilter_context = 1;
+  for (const char* text : {"far before", "just before", "panic: boom", "just after", "far after"}) {
+    Append(log_, CriLine(text));
+  }
+  auto shipper = Make(options);
+  ASSERT_THAT(shipper->Run(std::atomic<bool>(false)), IsOk());
+  EXPECT_THAT(sink_.AckedLines(), ElementsAre(EndsWith("just before"), EndsWith("panic: boom"),
+                                              EndsWith("just after")));
+  EXPECT_EQ(shipper->stats().lines_filtered.load(), 2);
 }
 
 TEST_F(ShipperTest, RenameRotationFinishesTheOldFileFirst) {
