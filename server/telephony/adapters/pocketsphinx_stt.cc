@@ -247,9 +247,6 @@ absl::StatusOr<SttResult> PocketsphinxStt::Transcribe(const Audio& audio,
           ? 0
           : absl::ToDoubleSeconds(TrimSilence(audio, 20, absl::ZeroDuration()).duration()) /
                 static_cast<double>(n_words);
-  if (std::getenv("PS_DEBUG") != nullptr) {
-    std::fprintf(stderr, "PSDEBUG gap=%.1f spw=%.2f hyp=%s\n", gap, seconds_per_word, hyp.c_str());
-  }
   std::vector<std::string> words;
   for (absl::string_view w : absl::StrSplit(hyp, ' ', absl::SkipEmpty())) {
     words.push_back(ToDisplayWord(std::string(w)));

@@ -127,7 +127,14 @@ absl::StatusOr<CallRecord> CallFlow::PlaceCallLocked(
       for (int attempt = 1; attempt <= std::max(1, options_.max_attempts); ++attempt) {
         Audio to_play = prompt;
         if (attempt > 1) {
-          ASSIGN_OR_RETURN(to_play, Speak(RepromptText(language), language));
+          // A failure after the call was answered still ends in a recorded call.
+          absl::StatusOr<Audio> reprompt = Speak(RepromptText(language), language);
+          if (!reprompt.ok()) {
+            record.set_error(
+                absl::StrCat("cannot speak the question again: ", reprompt.status().message()));
+            break;
+          }
+          to_play = *std::move(reprompt);
         }
         record.set_attempts(attempt);
         absl::StatusOr<Audio> answer = call->PlayAndListen(to_play, options_.listen);
@@ -136,7 +143,13 @@ absl::StatusOr<CallRecord> CallFlow::PlaceCallLocked(
           break;
         }
         last_answer = *answer;
-        ASSIGN_OR_RETURN(HeardAnswer heard, HearAnswer(*stt_, *answer, language));
+        absl::StatusOr<HeardAnswer> heard_or = HearAnswer(*stt_, *answer, language);
+        if (!heard_or.ok()) {
+          record.set_error(
+              absl::StrCat("cannot transcribe the answer: ", heard_or.status().message()));
+          break;
+        }
+        const HeardAnswer& heard = *heard_or;
         if (!transcripts.empty()) transcripts += " | ";
         transcripts += heard.transcript;
         record.set_transcript(transcripts);
