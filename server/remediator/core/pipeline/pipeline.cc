@@ -23,10 +23,64 @@ std::string Pipeline::ModeFor(const std::string& namespace_name) const {
   return it != options_.namespace_modes.end() ? it->second : options_.mode;
 }
 
+namespace {
+
+bool SameWorkload(const v1::WorkloadRef& a, const v1::WorkloadRef& b) {
+  return a.cluster() == b.cluster() && a.namespace_() == b.namespace_() && a.kind() == b.kind() &&
+         a.name() == b.name() && !a.name().empty();
+}
+
+}  // namespace
+
+absl::StatusOr<Pipeline::Siblings> Pipeline::SiblingsOf(const v1::Incident& incident) {
+  IncidentFilter filter;
+  filter.namespace_name = incident.workload().namespace_();
+  filter.page_size = 1000;
+  ASSIGN_OR_RETURN(IncidentPage page, store_.ListIncidents(filter));
+  Siblings siblings;
+  for (const v1::Incident& other : page.incidents) {
+    if (other.id() == incident.id() || !SameWorkload(other.workload(), incident.workload())) {
+      continue;
+    }
+    switch (other.state()) {
+      case v1::INCIDENT_STATE_OPEN:
+        if (other.fixable_by_manifest()) siblings.fix_pending = other.id();
+        break;
+      case v1::INCIDENT_STATE_FIXING:
+        siblings.fix_pending = other.id();
+        break;
+      case v1::INCIDENT_STATE_VERIFIED:
+      case v1::INCIDENT_STATE_PR_OPENED:
+        siblings.fixed = other.id();
+        break;
+      default:
+        break;
+    }
+  }
+  return siblings;
+}
+
 absl::Status Pipeline::Advance(const v1::Incident& incident) {
   const std::string mode = ModeFor(incident.workload().namespace_());
   if (mode == "observe") return absl::OkStatus();
   const bool fix = mode == "fix";
+  // A symptom of a failure that is being fixed (a crash loop of an OOM-killed container) waits
+  // for that fix, and is resolved by it: one failure, one call at most.
+  if (incident.state() == v1::INCIDENT_STATE_OPEN ||
+      incident.state() == v1::INCIDENT_STATE_FIX_FAILED) {
+    ASSIGN_OR_RETURN(Siblings siblings, SiblingsOf(incident));
+    if (!siblings.fixed.empty()) {
+      return store_
+          .TransitionIncident(incident.id(), incident.state(), v1::INCIDENT_STATE_RESOLVED,
+                              absl::StrCat("resolved by the verified fix of incident ",
+                                           siblings.fixed, " on the same workload"),
+                              absl::Now())
+          .status();
+    }
+    const bool self_fixable = incident.state() == v1::INCIDENT_STATE_OPEN &&
+                              incident.fixable_by_manifest() && engine_ != nullptr;
+    if (!siblings.fix_pending.empty() && !self_fixable) return absl::OkStatus();
+  }
   switch (incident.state()) {
     case v1::INCIDENT_STATE_OPEN: {
       const bool fixable = incident.fixable_by_manifest() && engine_ != nullptr &&

@@ -7,6 +7,10 @@
 //   escalating              -> a call per step through the on-call policy
 //                              -> acknowledged | unanswered
 //
+// Incidents of one workload are one failure seen several ways (an OOM kill and the crash loop it
+// causes): while one of them is being fixed the others wait, and a verified fix resolves them,
+// so a fixed failure never phones anybody.
+//
 // Mode observe does nothing but detect. The mode can be overridden per namespace. Every step is
 // also an RPC of its own. Because the state lives in the store, a restarted pipeline continues
 // where it was; the steps themselves are idempotent (one attempt at a time per workload, one PR
@@ -57,6 +61,13 @@ class Pipeline {
   std::string ModeFor(const std::string& namespace_name) const;
 
  private:
+  // Other incidents of the same workload: one whose fix is pending (open and fixable, or being
+  // fixed) and one that a verified fix resolved; ids, empty when none.
+  struct Siblings {
+    std::string fix_pending;
+    std::string fixed;
+  };
+  absl::StatusOr<Siblings> SiblingsOf(const v1::Incident& incident);
   absl::Status Advance(const v1::Incident& incident);
 
   IncidentStore& store_;

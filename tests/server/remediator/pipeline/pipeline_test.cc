@@ -204,6 +204,34 @@ TEST_F(PipelineTest, QuietHoursHoldLowSeverityCalls) {
   EXPECT_EQ(State(low), v1::INCIDENT_STATE_ACKNOWLEDGED);
 }
 
+TEST_F(PipelineTest, ASymptomOfAFixedFailureIsResolvedWithoutACall) {
+  phone_.answers = {{"sip:alice@127.0.0.1:5070", true}};
+  // The OOM incident was fixed and verified; the crash loop it caused is not fixable by itself.
+  DetectionToRecord oom;
+  oom.detection = MakeDetection("app", "nginx", v1::ERROR_CLASS_OOM_KILLED);
+  oom.fingerprint = "app/nginx/oom";
+  oom.seen = clock_.Now();
+  DetectionToRecord loop = oom;
+  loop.detection = MakeDetection("app", "nginx", v1::ERROR_CLASS_CRASH_LOOP);
+  loop.fingerprint = "app/nginx/crash_loop";
+  auto recorded = store_->RecordDetections({oom, loop});
+  ASSERT_THAT(recorded, IsOk());
+  const std::string oom_id = (*recorded)[0].incident.id();
+  const std::string loop_id = (*recorded)[1].incident.id();
+  ASSERT_THAT(store_->TransitionIncident(oom_id, v1::INCIDENT_STATE_OPEN, v1::INCIDENT_STATE_FIXING,
+                                         "", clock_.Now()),
+              IsOk());
+  auto pipeline = Make();
+  ASSERT_THAT(pipeline->RunOnce(), IsOk());  // the fix is underway: the crash loop waits
+  EXPECT_EQ(State(loop_id), v1::INCIDENT_STATE_OPEN);
+  ASSERT_THAT(store_->TransitionIncident(oom_id, v1::INCIDENT_STATE_FIXING,
+                                         v1::INCIDENT_STATE_VERIFIED, "", clock_.Now()),
+              IsOk());
+  ASSERT_THAT(pipeline->RunOnce(), IsOk());
+  EXPECT_EQ(State(loop_id), v1::INCIDENT_STATE_RESOLVED);
+  EXPECT_TRUE(phone_.rang.empty());
+}
+
 TEST(OnCallPolicyTest, BadPoliciesNameFileLineAndKey) {
   EXPECT_THAT(
       oncall::ParseOnCallPolicy("people: [{name: a, number: '0612'}]\nrotations: []\n", "p.yaml"),
