@@ -15,7 +15,8 @@ absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, Remediator
   RETURN_IF_ERROR(
       CheckKnownKeys(doc, root,
                      {"listen", "state_dir", "auth_token_file", "log_format", "tls", "kubeconfig",
-                      "context", "mode", "gitops", "telephony", "oncall", "llm"},
+                      "context", "mode", "gitops", "telephony", "oncall", "llm", "cluster_name",
+                      "namespaces", "verify", "namespace_modes", "pipeline_interval"},
                      "the remediator config"));
   auto read = [&](const char* flag, const YAML::Node& map, const char* key,
                   std::string* out) -> absl::Status {

@@ -131,6 +131,7 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
                                                          *server->store_, capabilities, clock);
   ASSIGN_OR_RETURN(server->grpc_server_, GrpcServer::Start(config.server, {server->service_.get()},
                                                            {"remediator.v1.Remediator"}));
+  server->pipeline_->Start();
   return server;
 }
 
