@@ -42,6 +42,13 @@ cleanup() {
   trap - EXIT INT TERM
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # Whatever the servers started (a call's baresip) runs with the state dir on its command line.
+  for _ in $(seq 1 50); do
+    pgrep -f -- "$STATE/" >/dev/null || break
+    pkill -TERM -f -- "$STATE/" 2>/dev/null || true
+    sleep 0.1
+  done
+  pkill -KILL -f -- "$STATE/" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'echo; bold "==> stopping"; cleanup; exit 0' INT TERM

@@ -113,7 +113,10 @@ int Report(CliContext& ctx, const std::vector<std::string>& args) {
                 "Sends JSON Lines of observations (Kubernetes Pods, Events, watch events, or "
                 "{\"source\", \"input\"} records) through ReportError and prints one JSON line "
                 "per input line.");
+  std::string cluster;
   flags.String("file", &file, "JSON Lines file to send, or - for standard input", 'f');
+  flags.String("cluster", &cluster,
+               "the cluster the observations come from (part of the incident fingerprint)");
   if (int rc = ParseCommandFlags(ctx, flags, "report", args); rc >= 0) return rc;
   if (file.empty()) {
     *ctx.err << "remediatorctl report: give -f FILE (or -f - for standard input)\n";
@@ -140,7 +143,11 @@ int Report(CliContext& ctx, const std::vector<std::string>& args) {
   for (size_t start = 0; start < lines->size(); start += kReportBatch) {
     const size_t end = std::min(lines->size(), start + kReportBatch);
     v1::ReportErrorRequest request;
-    for (size_t i = start; i < end; ++i) *request.add_observations() = (*lines)[i].observation;
+    for (size_t i = start; i < end; ++i) {
+      v1::Observation* observation = request.add_observations();
+      *observation = (*lines)[i].observation;
+      if (!cluster.empty()) observation->set_cluster(cluster);
+    }
     v1::ReportErrorResponse response;
     grpc::ClientContext context;
     Prepare(ctx, context, ctx.timeout);
