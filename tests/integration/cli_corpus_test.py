@@ -4,10 +4,15 @@ import json
 import os
 import tempfile
 
-from procs import SHARED, Results, Server, run
+from procs import REPO, SHARED, Results, Server, run
 
 r = Results()
+# The shared corpus when it is beside the checkout (as on developer machines and CI), else the
+# copy kept with the detection tests.
 corpus_path = os.path.join(SHARED, "data", "k8s-failures.jsonl")
+if not os.path.exists(corpus_path):
+    corpus_path = os.path.join(REPO, "tests", "server", "remediator", "detection", "testdata",
+                               "k8s-failures.jsonl")
 corpus = [json.loads(line) for line in open(corpus_path) if line.strip()]
 
 state = tempfile.mkdtemp(prefix="cli-corpus-")
