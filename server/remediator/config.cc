@@ -16,7 +16,7 @@ absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, Remediator
       CheckKnownKeys(doc, root,
                      {"listen", "state_dir", "auth_token_file", "log_format", "tls", "kubeconfig",
                       "context", "mode", "gitops", "telephony", "oncall", "llm", "cluster_name",
-                      "namespaces", "verify", "namespace_modes", "pipeline_interval"},
+                      "namespaces", "verify", "namespace_modes", "pipeline_interval", "loki"},
                      "the remediator config"));
   auto read = [&](const char* flag, const YAML::Node& map, const char* key,
                   std::string* out) -> absl::Status {
@@ -46,6 +46,27 @@ absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, Remediator
         return YamlError(doc, entry.second, ns, "wants observe, suggest or fix");
       }
       c.namespace_modes[ns] = mode;
+    }
+  }
+  if (YAML::Node loki = root["loki"]; loki) {
+    RETURN_IF_ERROR(CheckKnownKeys(
+        doc, loki, {"url", "query", "name", "tenant", "token_file", "poll_interval", "labels"},
+        "loki"));
+    RETURN_IF_ERROR(ReadString(doc, loki, "url", &c.loki_url));
+    RETURN_IF_ERROR(ReadString(doc, loki, "query", &c.loki_query));
+    RETURN_IF_ERROR(ReadString(doc, loki, "name", &c.loki_name));
+    RETURN_IF_ERROR(ReadString(doc, loki, "tenant", &c.loki_tenant));
+    RETURN_IF_ERROR(ReadString(doc, loki, "token_file", &c.loki_token_file));
+    RETURN_IF_ERROR(ReadDuration(doc, loki, "poll_interval", &c.loki_poll_interval));
+    if (YAML::Node labels = loki["labels"]; labels) {
+      RETURN_IF_ERROR(
+          CheckKnownKeys(doc, labels, {"namespace", "pod", "container"}, "loki.labels"));
+      RETURN_IF_ERROR(ReadString(doc, labels, "namespace", &c.loki_namespace_label));
+      RETURN_IF_ERROR(ReadString(doc, labels, "pod", &c.loki_pod_label));
+      RETURN_IF_ERROR(ReadString(doc, labels, "container", &c.loki_container_label));
+    }
+    if (c.loki_url.empty() != c.loki_query.empty()) {
+      return YamlError(doc, loki, "loki", "needs both url and query");
     }
   }
   if (YAML::Node verify = root["verify"]; verify) {

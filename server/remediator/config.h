@@ -25,6 +25,14 @@
 //   namespace_modes: {staging: fix, payments: suggest}
 //   pipeline_interval: 2s
 //   llm: {url: http://kubeai/openai/v1, model: qwen2.5-coder-1.5b}
+//   loki:                            # Grafana Loki as a log source
+//     url: http://loki.monitoring:3100
+//     query: '{namespace=~"app|shop"} |~ "(?i)error|panic|fatal|exception"'
+//     name: default                  # names the persisted cursor
+//     tenant: ""                     # X-Scope-OrgID
+//     token_file: ""
+//     poll_interval: 10s
+//     labels: {namespace: namespace, pod: pod, container: container}
 #ifndef REMEDIATOR_SERVER_REMEDIATOR_CONFIG_H_
 #define REMEDIATOR_SERVER_REMEDIATOR_CONFIG_H_
 
@@ -67,6 +75,16 @@ struct RemediatorConfig {
   // Per-namespace overrides of `mode`, and how often the automatic pipeline runs.
   std::map<std::string, std::string> namespace_modes;
   absl::Duration pipeline_interval = absl::Seconds(2);
+  // Grafana Loki: the source is on when loki_url and loki_query are set.
+  std::string loki_url;
+  std::string loki_query;
+  std::string loki_name = "default";
+  std::string loki_tenant;
+  std::string loki_token_file;
+  absl::Duration loki_poll_interval = absl::Seconds(10);
+  std::string loki_namespace_label = "namespace";
+  std::string loki_pod_label = "pod";
+  std::string loki_container_label = "container";
   std::string llm_url;
   std::string llm_model;
 };

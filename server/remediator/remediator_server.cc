@@ -114,6 +114,25 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
                                                                *server->oncall_, clock);
     }
   }
+  if (!config.loki_url.empty()) {
+    LokiSourceOptions loki;
+    loki.name = config.loki_name;
+    loki.base_url = config.loki_url;
+    loki.query = config.loki_query;
+    loki.tenant = config.loki_tenant;
+    loki.cluster = config.cluster_name;
+    loki.poll_interval = config.loki_poll_interval;
+    loki.namespace_label = config.loki_namespace_label;
+    loki.pod_label = config.loki_pod_label;
+    loki.container_label = config.loki_container_label;
+    if (!config.loki_token_file.empty()) {
+      ASSIGN_OR_RETURN(loki.bearer_token, ReadTokenFile(config.loki_token_file));
+    }
+    ASSIGN_OR_RETURN(server->loki_, LokiSource::Create(loki, *server->http_, *server->ingestor_,
+                                                       *server->store_, clock));
+    server->loki_thread_ =
+        std::thread([server = server.get()] { server->loki_->Run(server->loki_stop_); });
+  }
   PipelineOptions pipeline;
   pipeline.mode = config.mode;
   pipeline.namespace_modes = config.namespace_modes;
@@ -139,6 +158,8 @@ RemediatorServer::~RemediatorServer() { Shutdown(absl::Seconds(1)); }
 
 void RemediatorServer::Shutdown(absl::Duration grace) {
   if (pipeline_ != nullptr) pipeline_->Stop();
+  loki_stop_ = true;
+  if (loki_thread_.joinable()) loki_thread_.join();
   if (grpc_server_ != nullptr) grpc_server_->Shutdown(grace);
   if (watch_source_ != nullptr) watch_source_->Stop();
   if (resume_thread_.joinable()) resume_thread_.join();

@@ -4,6 +4,7 @@
 #ifndef REMEDIATOR_SERVER_REMEDIATOR_REMEDIATOR_SERVER_H_
 #define REMEDIATOR_SERVER_REMEDIATOR_REMEDIATOR_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "server/remediator/core/forge.h"
 #include "server/remediator/core/incident_store.h"
 #include "server/remediator/core/ingestor.h"
+#include "server/remediator/core/loki_source.h"
 #include "server/remediator/core/oncall/escalator.h"
 #include "server/remediator/core/oncall/oncall_policy.h"
 #include "server/remediator/core/phone.h"
@@ -76,6 +78,9 @@ class RemediatorServer {
   std::unique_ptr<oncall::OnCallPolicy> oncall_;
   std::unique_ptr<oncall::Escalator> escalator_;
   std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<LokiSource> loki_;
+  std::atomic<bool> loki_stop_{false};
+  std::thread loki_thread_;
   std::thread resume_thread_;
   std::unique_ptr<RemediatorService> service_;
   std::unique_ptr<GrpcServer> grpc_server_;

@@ -164,7 +164,8 @@ absl::StatusOr<std::string> LokiSource::Query(int64_t start_ns, int64_t end_ns,
     LogWarning("Loki query failed; retrying", {{"source", options_.name},
                                                {"error", last.ToString()},
                                                {"retry_in", absl::FormatDuration(wait)}});
-    clock_.SleepFor(wait);
+    SleepUnlessStopped(wait);
+    if (stop_ != nullptr && stop_->load()) return last;
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
   return last;
@@ -249,14 +250,25 @@ absl::StatusOr<LokiPollResult> LokiSource::PollOnce() {
   return result;
 }
 
+// Sleeps in short slices so that Run's caller can stop the source promptly.
+void LokiSource::SleepUnlessStopped(absl::Duration d) {
+  constexpr absl::Duration kSlice = absl::Milliseconds(200);
+  while (d > absl::ZeroDuration() && (stop_ == nullptr || !stop_->load())) {
+    const absl::Duration step = std::min(d, kSlice);
+    clock_.SleepFor(step);
+    d -= step;
+  }
+}
+
 void LokiSource::Run(const std::atomic<bool>& stop) {
+  stop_ = &stop;
   while (!stop.load()) {
     absl::StatusOr<LokiPollResult> result = PollOnce();
     if (!result.ok()) {
       LogError("Loki poll failed; the cursor did not move, the next poll retries",
                {{"source", options_.name}, {"error", result.status().ToString()}});
     }
-    clock_.SleepFor(options_.poll_interval);
+    SleepUnlessStopped(options_.poll_interval);
   }
 }
 

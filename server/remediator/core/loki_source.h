@@ -101,6 +101,9 @@ class LokiSource {
         store_(store),
         clock_(clock) {}
   absl::StatusOr<std::string> Query(int64_t start_ns, int64_t end_ns, LokiPollResult& result);
+  void SleepUnlessStopped(absl::Duration d);
+  // Set by Run: waits end early once it is true.
+  const std::atomic<bool>* stop_ = nullptr;
 
   LokiSourceOptions options_;
   HttpClient& http_;
