@@ -141,8 +141,10 @@ rotations:
 - {name: demo, people: [on-call]}
 escalation: {delay: 1m, max_calls_per_incident: 2, max_calls_per_person_per_hour: 6}
 YAML
+# A fixed port, so that a restarted remediator is found at the same address.
+rem_port=$(free_port STREAM)
 cat >"$STATE/remediator.yaml" <<YAML
-listen: 127.0.0.1:0
+listen: 127.0.0.1:$rem_port
 state_dir: $STATE/remediator
 kubeconfig: $STATE/kubeconfig
 cluster_name: demo
