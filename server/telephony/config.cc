@@ -54,7 +54,8 @@ absl::Status LoadConfigFile(const std::string& path, TelephonyConfig& c) {
                                   "keep_audio",
                                   "pocketsphinx_model_dir",
                                   "espeak_data_dir",
-                                  "sip"},
+                                  "sip",
+                                  "twilio"},
                                  "top level"));
   RETURN_IF_ERROR(ReadString(doc, root, "listen", &c.listen));
   RETURN_IF_ERROR(ReadString(doc, root, "state_dir", &c.state_dir));
@@ -99,6 +100,18 @@ absl::Status LoadConfigFile(const std::string& path, TelephonyConfig& c) {
   if (root["sip"].IsDefined() && !root["sip"].IsNull()) {
     RETURN_IF_ERROR(ReadSip(doc, root["sip"], c));
   }
+  if (const YAML::Node tw = root["twilio"]; tw.IsDefined() && !tw.IsNull()) {
+    RETURN_IF_ERROR(CheckKnownKeys(doc, tw,
+                                   {"account_sid", "auth_token_file", "from", "api_url",
+                                    "webhook_listen", "webhook_public_url"},
+                                   "twilio"));
+    RETURN_IF_ERROR(ReadString(doc, tw, "account_sid", &c.twilio.account_sid));
+    RETURN_IF_ERROR(ReadString(doc, tw, "auth_token_file", &c.twilio_auth_token_file));
+    RETURN_IF_ERROR(ReadString(doc, tw, "from", &c.twilio.from));
+    RETURN_IF_ERROR(ReadString(doc, tw, "api_url", &c.twilio.api_url));
+    RETURN_IF_ERROR(ReadString(doc, tw, "webhook_listen", &c.twilio.webhook_listen));
+    RETURN_IF_ERROR(ReadString(doc, tw, "webhook_public_url", &c.twilio.webhook_public_url));
+  }
   return absl::OkStatus();
 }
 
@@ -109,9 +122,35 @@ absl::Status LoadSipConfigFile(const std::string& path, TelephonyConfig& c) {
 }
 
 absl::Status FinishConfig(TelephonyConfig& c) {
-  if (c.dialer != "sip") {
+  if (c.dialer != "sip" && c.dialer != "twilio") {
     return absl::InvalidArgumentError(
-        absl::StrCat("dialer \"", c.dialer, "\" is not available in this build; use --dialer sip"));
+        absl::StrCat("dialer \"", c.dialer, "\" is not one of sip, twilio"));
+  }
+  if (c.dialer == "twilio") {
+    if (c.twilio.account_sid.empty() || c.twilio.from.empty() || c.twilio_auth_token_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--dialer twilio needs twilio.account_sid, twilio.from and twilio.auth_token_file "
+          "(or --twilio-account-sid, --twilio-from, --twilio-auth-token-file)");
+    }
+    if (c.twilio.api_url.empty()) {
+      return absl::InvalidArgumentError("twilio.api_url is empty");
+    }
+    if (c.twilio.webhook_public_url.empty() &&
+        c.twilio.api_url.find("api.twilio.com") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          "--dialer twilio needs twilio.webhook_public_url (or --twilio-webhook-public-url): the "
+          "public base URL at which Twilio reaches twilio.webhook_listen to deliver the answer");
+    }
+    ASSIGN_OR_RETURN(std::string token, ReadFile(c.twilio_auth_token_file));
+    while (!token.empty() &&
+           (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
+      token.pop_back();
+    }
+    if (token.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the Twilio auth token file ", c.twilio_auth_token_file, " is empty"));
+    }
+    c.twilio.auth_token = token;
   }
   if (c.tts != "espeak" && c.tts != "piper" && c.tts != "openai") {
     return absl::InvalidArgumentError(

@@ -22,6 +22,11 @@
 //     local_ip: 127.0.0.1           user: remediator
 //     trunk_host: HOST[:PORT]       auth_user: NAME     auth_pass_file: FILE
 //     outbound_proxy: URI           codecs: PCMU,PCMA   keep_call_dirs: false
+//   twilio:                         (with dialer: twilio; Twilio speaks and transcribes)
+//     account_sid: AC...            auth_token_file: FILE   from: "+15559870002"
+//     api_url: https://api.twilio.com
+//     webhook_listen: 127.0.0.1:8088  (the Gather webhook server; port 0: a free port)
+//     webhook_public_url: https://telephony.example.com  (how Twilio reaches webhook_listen)
 #ifndef REMEDIATOR_SERVER_TELEPHONY_CONFIG_H_
 #define REMEDIATOR_SERVER_TELEPHONY_CONFIG_H_
 
@@ -33,6 +38,7 @@
 #include "server/telephony/adapters/http_stt.h"
 #include "server/telephony/adapters/openai_tts.h"
 #include "server/telephony/adapters/piper_tts.h"
+#include "server/telephony/adapters/twilio_dialer.h"
 #include "server/telephony/core/call_flow.h"
 
 namespace remediator::telephony {
@@ -59,6 +65,8 @@ struct TelephonyConfig {
   HttpSttOptions http_stt;
   OpenAiTtsOptions openai_tts;
   std::string sip_auth_pass_file;
+  TwilioOptions twilio;
+  std::string twilio_auth_token_file;
 };
 
 // Reads `path` into `config` (keys absent from the file keep their value). InvalidArgument

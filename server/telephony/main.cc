@@ -18,6 +18,7 @@
 #include "server/telephony/adapters/openai_tts.h"
 #include "server/telephony/adapters/piper_tts.h"
 #include "server/telephony/adapters/pocketsphinx_stt.h"
+#include "server/telephony/adapters/twilio_dialer.h"
 #include "server/telephony/config.h"
 #include "server/telephony/core/call_flow.h"
 #include "server/telephony/core/speech_drafter.h"
@@ -42,6 +43,8 @@ int Run(int argc, char** argv) {
   std::string listen, state_dir, token_file, log_format, call_log, dialer, tts, stt;
   std::string tls_cert, tls_key, trunk_host, sip_user, sip_auth_user, sip_pass_file, local_ip;
   std::string baresip, piper_binary, piper_model, speech_url, speech_key_file;
+  std::string twilio_sid, twilio_token_file, twilio_from, twilio_api_url, twilio_webhook_listen;
+  std::string twilio_webhook_public_url;
   FlagSet flags("telephony",
                 "Phones the on-call person about an incident, asks whether they can intervene, "
                 "hears the answer and records the call (telephony.v1.Telephony over gRPC).");
@@ -51,7 +54,8 @@ int Run(int argc, char** argv) {
   flags.String("auth-token-file", &token_file, "file holding the bearer token clients must send");
   flags.String("log-format", &log_format, "text or json");
   flags.String("call-log", &call_log, "the CSV call log (default STATE_DIR/calls.csv)");
-  flags.String("dialer", &dialer, "sip (a baresip subprocess per call)");
+  flags.String("dialer", &dialer,
+               "sip (a baresip subprocess per call) or twilio (Twilio Programmable Voice)");
   flags.String("sip-config", &sip_config_file, "YAML file with the SIP settings (sip: keys)");
   flags.String("sip-trunk-host", &trunk_host, "SIP trunk HOST[:PORT]; E.164 numbers go there");
   flags.String("sip-user", &sip_user, "our SIP user name");
@@ -59,6 +63,15 @@ int Run(int argc, char** argv) {
   flags.String("sip-auth-pass-file", &sip_pass_file, "file holding the SIP digest password");
   flags.String("sip-local-ip", &local_ip, "address SIP and RTP bind to (default 127.0.0.1)");
   flags.String("baresip", &baresip, "the baresip executable");
+  flags.String("twilio-account-sid", &twilio_sid, "Twilio AccountSid (with --dialer twilio)");
+  flags.String("twilio-auth-token-file", &twilio_token_file, "file holding the Twilio AuthToken");
+  flags.String("twilio-from", &twilio_from, "the Twilio number calls come from (E.164)");
+  flags.String("twilio-api-url", &twilio_api_url,
+               "Twilio API base (default https://api.twilio.com)");
+  flags.String("twilio-webhook-listen", &twilio_webhook_listen,
+               "HOST:PORT for the Gather webhook server (default 127.0.0.1:0)");
+  flags.String("twilio-webhook-public-url", &twilio_webhook_public_url,
+               "base URL Twilio reaches the webhook server at");
   flags.String("tts", &tts, "espeak (in-process), piper (subprocess) or openai (HTTP)");
   flags.String("piper-binary", &piper_binary, "the piper executable (with --tts piper)");
   flags.String("piper-model", &piper_model, "the Piper voice model .onnx (with --tts piper)");
@@ -115,6 +128,12 @@ int Run(int argc, char** argv) {
   take("piper-model", piper_model, c.piper.model);
   take("speech-url", speech_url, c.speech_url);
   take("speech-api-key-file", speech_key_file, c.speech_api_key_file);
+  take("twilio-account-sid", twilio_sid, c.twilio.account_sid);
+  take("twilio-auth-token-file", twilio_token_file, c.twilio_auth_token_file);
+  take("twilio-from", twilio_from, c.twilio.from);
+  take("twilio-api-url", twilio_api_url, c.twilio.api_url);
+  take("twilio-webhook-listen", twilio_webhook_listen, c.twilio.webhook_listen);
+  take("twilio-webhook-public-url", twilio_webhook_public_url, c.twilio.webhook_public_url);
   if (absl::Status s = FinishConfig(c); !s.ok()) return Fail("configuration", s, kExitUsage);
 
   LogFormat format = LogFormat::kText;
@@ -152,8 +171,28 @@ int Run(int argc, char** argv) {
     stt_engine = std::make_unique<HttpStt>(http.get(), c.http_stt);
   }
   BaresipDialer sip(c.sip);
-  CallFlow flow(&drafter, tts_engine, stt_engine.get(), &sip, log->get(), &RealClock::Get(),
-                c.flow);
+  Dialer* call_dialer = &sip;
+  Tts* call_tts = tts_engine;
+  Stt* call_stt = stt_engine.get();
+  // With Twilio, Twilio speaks (<Say>) and transcribes (<Gather input="speech">): the call flow
+  // passes text through TwilioSayTts / TwilioSpeechResultStt; the Synthesize and Transcribe
+  // RPCs keep the local engines.
+  TwilioSayTts twilio_tts;
+  TwilioSpeechResultStt twilio_stt;
+  std::unique_ptr<TwilioDialer> twilio;
+  if (c.dialer == "twilio") {
+    auto created = TwilioDialer::Create(http.get(), &RealClock::Get(), c.twilio);
+    if (!created.ok()) {
+      return Fail("twilio", created.status(),
+                  created.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage
+                                                                                : kExitFailure);
+    }
+    twilio = *std::move(created);
+    call_dialer = twilio.get();
+    call_tts = &twilio_tts;
+    call_stt = &twilio_stt;
+  }
+  CallFlow flow(&drafter, call_tts, call_stt, call_dialer, log->get(), &RealClock::Get(), c.flow);
   TelephonyService service(&auth, &drafter, tts_engine, stt_engine.get(), &flow, log->get());
 
   ServerOptions options;
