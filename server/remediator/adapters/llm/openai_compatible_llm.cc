@@ -222,8 +222,8 @@ absl::StatusOr<remediation::ChatResult> OpenAiCompatibleLlm::Chat(
   body["temperature"] = request.temperature;
   body["max_tokens"] = request.max_tokens;
   body["stream"] = false;
-  bool schema_dropped = false;
-  if (request.json_schema.has_value()) {
+  bool schema_dropped = request.json_schema.has_value() && schema_unsupported_.load();
+  if (request.json_schema.has_value() && !schema_dropped) {
     body["response_format"] = {
         {"type", "json_schema"},
         {"json_schema",
@@ -231,11 +231,12 @@ absl::StatusOr<remediation::ChatResult> OpenAiCompatibleLlm::Chat(
   }
   absl::StatusOr<HttpResponse> response = SendWithRetries(body.dump());
   if (!response.ok()) return response.status();
-  if (request.json_schema.has_value() && RejectsResponseFormat(*response)) {
+  if (request.json_schema.has_value() && !schema_dropped && RejectsResponseFormat(*response)) {
     LogWarning("LLM server rejects response_format json_schema; asking without it",
                {{"url", options_.base_url}, {"error", ErrorMessageFromBody(response->body)}});
     body.erase("response_format");
     schema_dropped = true;
+    schema_unsupported_.store(true);
     response = SendWithRetries(body.dump());
     if (!response.ok()) return response.status();
   }

@@ -10,10 +10,12 @@
 //   vLLM's flat {"object":"error","message"}, FastAPI's {"detail"}, plain text, none) and the
 //   status names the server's message.
 //   A 400 that mentions response_format / json_schema is retried once without response_format
-//   (the prompt still asks for JSON); ChatResult.schema_dropped tells.
+//   (the prompt still asks for JSON); ChatResult.schema_dropped tells, and later requests of
+//   this client go without it.
 #ifndef REMEDIATOR_SERVER_REMEDIATOR_ADAPTERS_LLM_OPENAI_COMPATIBLE_LLM_H_
 #define REMEDIATOR_SERVER_REMEDIATOR_ADAPTERS_LLM_OPENAI_COMPATIBLE_LLM_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -69,6 +71,8 @@ class OpenAiCompatibleLlm final : public remediation::Llm {
   std::string api_key_;
   Clock& clock_;
   std::unique_ptr<HttpClient> http_;
+  // Set once the server rejected response_format: later requests go without it.
+  std::atomic<bool> schema_unsupported_{false};
 };
 
 // The server's error message in `body` (any of the forms above), or "" when there is none.

@@ -306,6 +306,9 @@ absl::StatusOr<LlmEdit> ParseLlmAnswer(const std::string& content, const std::st
     return CutOff(text.empty() ? "finish_reason length, inside its reasoning"
                                : "finish_reason length");
   }
+  if (finish_reason == "content_filter") {
+    return Invalid("the server's content filter withheld the model's answer");
+  }
   if (text.empty()) {
     return Invalid(absl::StripAsciiWhitespace(content).empty()
                        ? "the model's answer is empty"

@@ -77,6 +77,43 @@ std::string EventsText(const std::vector<json>& events, size_t max_events) {
   return absl::StrJoin(lines, "\n");
 }
 
+// One line per container of each pod (at most 5 pods): restarts, current and last state.
+std::string PodsText(const std::vector<json>& pods) {
+  auto state_text = [](const json& state) {
+    for (const char* phase : {"waiting", "running", "terminated"}) {
+      const json& s = At(state, phase);
+      if (!s.is_object()) continue;
+      std::string text = phase;
+      if (!Str(s, "reason").empty()) text += " " + Str(s, "reason");
+      if (At(s, "exitCode").is_number())
+        text += absl::StrCat(" exit ", manifest::Int(s, "exitCode"));
+      if (!Str(s, "message").empty()) text += ": " + Cut(Str(s, "message"), 200);
+      return text;
+    }
+    return std::string("unknown");
+  };
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < pods.size() && i < 5; ++i) {
+    const json& pod = pods[i];
+    const std::string name = Str(At(pod, "metadata"), "name");
+    const json& status = At(pod, "status");
+    lines.push_back(absl::StrCat("pod ", name, ": phase ", Str(status, "phase", "unknown")));
+    for (const char* list : {"initContainerStatuses", "containerStatuses"}) {
+      const json& statuses = At(status, list);
+      if (!statuses.is_array()) continue;
+      for (const json& c : statuses) {
+        lines.push_back(
+            absl::StrCat("  container ", Str(c, "name"), ": restarts ",
+                         manifest::Int(c, "restartCount"), ", state ", state_text(At(c, "state")),
+                         At(c, "lastState").is_object() && !At(c, "lastState").empty()
+                             ? absl::StrCat(", last state ", state_text(At(c, "lastState")))
+                             : ""));
+      }
+    }
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
 constexpr char kSystemIntro[] =
     "You repair Kubernetes workloads by proposing a minimal edit of one manifest.\n"
     "Answer with ONE JSON object and nothing else, of this form:\n"
@@ -192,7 +229,7 @@ std::vector<ChatMessage> BuildFixPrompt(const FixContext& context, const PromptO
       FenceUntrusted("summary", absl::StrCat(Cut(evidence.incident.reason(), 200), "\n",
                                              Cut(evidence.incident.summary(), 1000))),
       "\n\nEvidence lines:\n", FenceUntrusted("evidence", absl::StrJoin(evidence_lines, "\n")),
-      "\n\nRecent events:\n",
+      "\n\nPods:\n", FenceUntrusted("pods", PodsText(evidence.pods)), "\n\nRecent events:\n",
       FenceUntrusted("events", EventsText(evidence.events, options.max_events)),
       "\n\nRecent logs of the failing container:\n",
       FenceUntrusted("logs", Tail(evidence.logs, options.max_log_bytes)),

@@ -191,6 +191,11 @@ TEST(ParseLlmAnswerTest, TruncatedByLength) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("inside its reasoning")));
 }
 
+TEST(ParseLlmAnswerTest, ContentFilter) {
+  EXPECT_THAT(ParseLlmAnswer(kEdit, "content_filter", Deployment()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("content filter")));
+}
+
 TEST(ParseLlmAnswerTest, UnbalancedWithoutLengthIsCutOff) {
   EXPECT_THAT(ParseLlmAnswer(std::string(kEdit).substr(0, 90), "stop", Deployment()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("never closes")));

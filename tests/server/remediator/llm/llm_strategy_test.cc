@@ -58,6 +58,10 @@ Evidence OomEvidence(std::string logs = "") {
                           {"reason", "BackOff"},
                           {"message", "Back-off restarting failed container web"},
                           {"count", 5}});
+  e.pods.push_back(json::parse(R"({"metadata": {"name": "web-7d4b9c-x2x9q"},
+    "status": {"phase": "Running", "containerStatuses": [{"name": "web", "restartCount": 5,
+      "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 2m40s"}},
+      "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}})"));
   e.logs = logs.empty() ? "starting cache warmup\nloaded 120000 items\n" : std::move(logs);
   return e;
 }
@@ -134,6 +138,8 @@ TEST_F(LlmStrategyTest, PromptSaysWhatToReturnAndCarriesTheEvidence) {
   EXPECT_THAT(user, HasSubstr("<untrusted-logs>\nstarting cache warmup"));
   EXPECT_THAT(user, HasSubstr("Warning BackOff: Back-off restarting failed container web (x5)"));
   EXPECT_THAT(user, HasSubstr("\"memory\": \"64Mi\""));
+  EXPECT_THAT(user, HasSubstr("container web: restarts 5, state waiting CrashLoopBackOff: "
+                              "back-off 2m40s, last state terminated OOMKilled exit 137"));
   // No status, no managedFields, and no secret value in the prompt.
   EXPECT_THAT(user, Not(HasSubstr("unavailableReplicas")));
   EXPECT_THAT(user, Not(HasSubstr("managedFields")));

@@ -8,7 +8,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
+#include "server/common/logging.h"
 #include "tests/server/remediator/llm/fake_openai.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
@@ -101,6 +103,22 @@ TEST_F(OpenAiCompatibleLlmTest, WrongKeyIsUnauthenticatedAndNotLogged) {
   auto result = Client({.api_key_file = key_file})->Chat(Request());
   EXPECT_THAT(result, StatusIs(absl::StatusCode::kUnauthenticated,
                                AllOf(HasSubstr("Incorrect API key"), Not(HasSubstr("sk-wrong")))));
+}
+
+TEST_F(OpenAiCompatibleLlmTest, KeyNeverReachesTheLogs) {
+  const std::string key_file =
+      (std::filesystem::path(::testing::TempDir()) / "llm-key-logs").string();
+  std::ofstream(key_file) << "sk-secret-in-file-5678";
+  server_.ExpectApiKey("sk-secret-in-file-5678");
+  server_.Fail(503, R"({"error":"Service Unavailable"})");
+  server_.Answer("ok");
+  std::ostringstream logs;
+  SetLogSinkForTesting(&logs);
+  auto result = Client({.api_key_file = key_file})->Chat(Request());
+  SetLogSinkForTesting(nullptr);
+  ASSERT_THAT(result, IsOk());
+  EXPECT_THAT(logs.str(), HasSubstr("retrying"));
+  EXPECT_THAT(logs.str(), Not(HasSubstr("sk-secret-in-file")));
 }
 
 TEST_F(OpenAiCompatibleLlmTest, NoKeyNoAuthorizationHeader) {
@@ -208,6 +226,18 @@ TEST_F(OpenAiCompatibleLlmTest, ResponseFormatRejectedFallsBackOnce) {
   EXPECT_TRUE(server_.requests()[0].contains("response_format"));
   EXPECT_FALSE(server_.requests()[1].contains("response_format"));
   EXPECT_EQ(server_.requests()[1]["messages"], server_.requests()[0]["messages"]);
+}
+
+TEST_F(OpenAiCompatibleLlmTest, ResponseFormatRejectionIsRemembered) {
+  server_.RejectResponseFormat(R"({"error":"unsupported field response_format"})");
+  server_.Answer("{}");
+  server_.Answer("{}");
+  auto client = Client();
+  ASSERT_THAT(client->Chat(Request()), IsOk());
+  auto second = client->Chat(Request());
+  ASSERT_THAT(second, IsOk());
+  EXPECT_TRUE(second->schema_dropped);
+  EXPECT_EQ(server_.requests().size(), 3u);  // 400 + retry, then one request without the schema
 }
 
 TEST_F(OpenAiCompatibleLlmTest, OtherBadRequestIsNotRetried) {
