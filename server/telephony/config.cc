@@ -55,7 +55,8 @@ absl::Status LoadConfigFile(const std::string& path, TelephonyConfig& c) {
                                   "pocketsphinx_model_dir",
                                   "espeak_data_dir",
                                   "sip",
-                                  "twilio"},
+                                  "twilio",
+                                  "llm"},
                                  "top level"));
   RETURN_IF_ERROR(ReadString(doc, root, "listen", &c.listen));
   RETURN_IF_ERROR(ReadString(doc, root, "state_dir", &c.state_dir));
@@ -99,6 +100,13 @@ absl::Status LoadConfigFile(const std::string& path, TelephonyConfig& c) {
   }
   if (root["sip"].IsDefined() && !root["sip"].IsNull()) {
     RETURN_IF_ERROR(ReadSip(doc, root["sip"], c));
+  }
+  if (const YAML::Node llm = root["llm"]; llm.IsDefined() && !llm.IsNull()) {
+    RETURN_IF_ERROR(CheckKnownKeys(doc, llm, {"url", "model", "api_key_file", "timeout"}, "llm"));
+    RETURN_IF_ERROR(ReadString(doc, llm, "url", &c.llm.url));
+    RETURN_IF_ERROR(ReadString(doc, llm, "model", &c.llm.model));
+    RETURN_IF_ERROR(ReadString(doc, llm, "api_key_file", &c.llm_api_key_file));
+    RETURN_IF_ERROR(ReadDuration(doc, llm, "timeout", &c.llm.timeout));
   }
   if (const YAML::Node tw = root["twilio"]; tw.IsDefined() && !tw.IsNull()) {
     RETURN_IF_ERROR(CheckKnownKeys(doc, tw,
@@ -151,6 +159,21 @@ absl::Status FinishConfig(TelephonyConfig& c) {
           absl::StrCat("the Twilio auth token file ", c.twilio_auth_token_file, " is empty"));
     }
     c.twilio.auth_token = token;
+  }
+  if (!c.llm.url.empty()) {
+    if (c.llm.model.empty()) {
+      return absl::InvalidArgumentError("llm.url is set but llm.model is empty (or --llm-model)");
+    }
+    if (c.llm.timeout <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("llm.timeout must be positive");
+    }
+    if (!c.llm_api_key_file.empty()) {
+      ASSIGN_OR_RETURN(std::string key, ReadFile(c.llm_api_key_file));
+      while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) {
+        key.pop_back();
+      }
+      c.llm.api_key = key;
+    }
   }
   if (c.tts != "espeak" && c.tts != "piper" && c.tts != "openai") {
     return absl::InvalidArgumentError(

@@ -27,6 +27,8 @@
 //     api_url: https://api.twilio.com
 //     webhook_listen: 127.0.0.1:8088  (the Gather webhook server; port 0: a free port)
 //     webhook_public_url: https://telephony.example.com  (how Twilio reaches webhook_listen)
+//   llm:                            (drafts the speech; the template is the fallback)
+//     url: http://127.0.0.1:11434/v1  model: NAME  api_key_file: FILE  timeout: 30s
 #ifndef REMEDIATOR_SERVER_TELEPHONY_CONFIG_H_
 #define REMEDIATOR_SERVER_TELEPHONY_CONFIG_H_
 
@@ -36,6 +38,7 @@
 #include "absl/time/time.h"
 #include "server/telephony/adapters/baresip_dialer.h"
 #include "server/telephony/adapters/http_stt.h"
+#include "server/telephony/adapters/llm_speech_drafter.h"
 #include "server/telephony/adapters/openai_tts.h"
 #include "server/telephony/adapters/piper_tts.h"
 #include "server/telephony/adapters/twilio_dialer.h"
@@ -67,6 +70,8 @@ struct TelephonyConfig {
   std::string sip_auth_pass_file;
   TwilioOptions twilio;
   std::string twilio_auth_token_file;
+  LlmDrafterOptions llm;  // used when llm.url is set
+  std::string llm_api_key_file;
 };
 
 // Reads `path` into `config` (keys absent from the file keep their value). InvalidArgument

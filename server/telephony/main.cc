@@ -15,6 +15,7 @@
 #include "server/telephony/adapters/csv_call_log.h"
 #include "server/telephony/adapters/espeak_tts.h"
 #include "server/telephony/adapters/http_stt.h"
+#include "server/telephony/adapters/llm_speech_drafter.h"
 #include "server/telephony/adapters/openai_tts.h"
 #include "server/telephony/adapters/piper_tts.h"
 #include "server/telephony/adapters/pocketsphinx_stt.h"
@@ -44,7 +45,7 @@ int Run(int argc, char** argv) {
   std::string tls_cert, tls_key, trunk_host, sip_user, sip_auth_user, sip_pass_file, local_ip;
   std::string baresip, piper_binary, piper_model, speech_url, speech_key_file;
   std::string twilio_sid, twilio_token_file, twilio_from, twilio_api_url, twilio_webhook_listen;
-  std::string twilio_webhook_public_url;
+  std::string twilio_webhook_public_url, llm_url, llm_model, llm_key_file;
   FlagSet flags("telephony",
                 "Phones the on-call person about an incident, asks whether they can intervene, "
                 "hears the answer and records the call (telephony.v1.Telephony over gRPC).");
@@ -72,6 +73,10 @@ int Run(int argc, char** argv) {
                "HOST:PORT for the Gather webhook server (default 127.0.0.1:0)");
   flags.String("twilio-webhook-public-url", &twilio_webhook_public_url,
                "base URL Twilio reaches the webhook server at");
+  flags.String("llm-url", &llm_url,
+               "OpenAI-compatible API base (…/v1) to draft the speech with; default: template");
+  flags.String("llm-model", &llm_model, "the model name for --llm-url");
+  flags.String("llm-api-key-file", &llm_key_file, "file holding the LLM API key");
   flags.String("tts", &tts, "espeak (in-process), piper (subprocess) or openai (HTTP)");
   flags.String("piper-binary", &piper_binary, "the piper executable (with --tts piper)");
   flags.String("piper-model", &piper_model, "the Piper voice model .onnx (with --tts piper)");
@@ -128,6 +133,9 @@ int Run(int argc, char** argv) {
   take("piper-model", piper_model, c.piper.model);
   take("speech-url", speech_url, c.speech_url);
   take("speech-api-key-file", speech_key_file, c.speech_api_key_file);
+  take("llm-url", llm_url, c.llm.url);
+  take("llm-model", llm_model, c.llm.model);
+  take("llm-api-key-file", llm_key_file, c.llm_api_key_file);
   take("twilio-account-sid", twilio_sid, c.twilio.account_sid);
   take("twilio-auth-token-file", twilio_token_file, c.twilio_auth_token_file);
   take("twilio-from", twilio_from, c.twilio.from);
@@ -192,8 +200,12 @@ int Run(int argc, char** argv) {
     call_tts = &twilio_tts;
     call_stt = &twilio_stt;
   }
-  CallFlow flow(&drafter, call_tts, call_stt, call_dialer, log->get(), &RealClock::Get(), c.flow);
-  TelephonyService service(&auth, &drafter, tts_engine, stt_engine.get(), &flow, log->get());
+  LlmSpeechDrafter llm_drafter(http.get(), &drafter, c.llm);
+  SpeechDrafter* speech_drafter = &drafter;
+  if (!c.llm.url.empty()) speech_drafter = &llm_drafter;
+  CallFlow flow(speech_drafter, call_tts, call_stt, call_dialer, log->get(), &RealClock::Get(),
+                c.flow);
+  TelephonyService service(&auth, speech_drafter, tts_engine, stt_engine.get(), &flow, log->get());
 
   ServerOptions options;
   options.listen = c.listen;
