@@ -30,6 +30,7 @@ Cluster::Cluster(World world, const ClusterOptions& options)
                  (options.base_clock ? options.base_clock : &RealClock::Get())->Now()),
              options.time_scale, options.manual_clock),
       world_(std::move(world)),
+      container_log_dir_(options.container_log_dir),
       store_([this] { return clock_.Now(); }, options.history_limit) {}
 
 absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Create(World world,

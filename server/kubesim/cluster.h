@@ -46,6 +46,10 @@ struct ClusterOptions {
   double time_scale = 1.0;
   bool manual_clock = false;
   size_t history_limit = 10000;
+  // When set, every container's log lines are also appended to CRI log files in this directory,
+  // named like /var/log/containers/<pod>_<namespace>_<container>-<container id>.log, so that a
+  // log-shipper can tail them as on a real node.
+  std::string container_log_dir;
 };
 
 // The field manager of objects loaded from the world/manifests (and KubeSim::Apply). It owns no
@@ -78,6 +82,8 @@ class Cluster {
   const Store& store() const { return store_; }
   absl::Time Now() const { return clock_.Now(); }
   const World& world() const { return world_; }
+  // Where container logs are also written as CRI files; empty when they are not.
+  const std::string& container_log_dir() const { return container_log_dir_; }
 
   // Runs every controller and the kubelet until nothing changes (bounded), at Now().
   void Reconcile();
@@ -140,6 +146,7 @@ class Cluster {
 
   SimClock clock_;
   World world_;
+  std::string container_log_dir_;
   Store store_;
   absl::Mutex reconcile_mu_;
   // Event aggregation key -> event name (guarded by events_mu_).

@@ -4,6 +4,7 @@
 // recording the same events and keeping per-instance logs.
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -92,6 +93,21 @@ struct PodCtx {
   std::string ns, name, uid;
   const World* world;
 };
+
+// Appends `line` to the container's CRI log file when the cluster writes them (see
+// ClusterOptions::container_log_dir). Best effort: a failed write loses only the file copy.
+void WriteCriLine(const PodCtx& ctx, const std::string& container, const std::string& container_id,
+                  absl::Time t, const std::string& line) {
+  const std::string& dir = ctx.cluster->container_log_dir();
+  if (dir.empty()) return;
+  const std::string id = container_id.substr(
+      container_id.find("://") == std::string::npos ? 0 : container_id.find("://") + 3);
+  const std::string path =
+      absl::StrCat(dir, "/", ctx.name, "_", ctx.ns, "_", container, "-", id, ".log");
+  std::ofstream out(path, std::ios::app);
+  out << absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ", t, absl::UTCTimeZone()) << " stdout F " << line
+      << "\n";
+}
 
 std::string PodRef(const PodCtx& ctx) {
   return absl::StrCat(ctx.name, "_", ctx.ns, "(", ctx.uid, ")");
@@ -370,6 +386,7 @@ void StartAttempt(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Time
   c.exit_reason.clear();
   for (const auto& line : img->start_logs) {
     c.logs[c.container_id].push_back({t, Expand(line, t, ctx, c.name)});
+    WriteCriLine(ctx, c.name, c.container_id, t, c.logs[c.container_id].back().text);
   }
   c.exit_logs.clear();
   std::vector<std::string> missing;
@@ -418,7 +435,10 @@ void StartAttempt(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Time
 void RunningStep(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Time t) {
   const ImageBehavior* img = ctx.world->FindImage(cs.value("image", ""));
   if (t >= c.exit_at) {
-    for (const auto& line : c.exit_logs) c.logs[c.container_id].push_back({t, line});
+    for (const auto& line : c.exit_logs) {
+      c.logs[c.container_id].push_back({t, line});
+      WriteCriLine(ctx, c.name, c.container_id, t, line);
+    }
     Terminate(c, t, c.exit_code, c.exit_reason, "", false);
     c.stage = ContainerSim::kExited;
     c.next = t + absl::Seconds(1);

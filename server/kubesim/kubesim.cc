@@ -59,6 +59,7 @@ absl::StatusOr<std::unique_ptr<KubeSim>> KubeSim::Start(const KubeSimOptions& op
   copts.time_scale = options.time_scale;
   copts.manual_clock = options.manual_clock;
   copts.history_limit = options.history_limit;
+  copts.container_log_dir = options.container_log_dir;
   std::unique_ptr<KubeSim> sim(new KubeSim());
   sim->options_ = options;
   ASSIGN_OR_RETURN(sim->cluster_, Cluster::Create(std::move(world), copts));

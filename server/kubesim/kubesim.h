@@ -50,6 +50,9 @@ struct KubeSimOptions {
   std::string listen_host = "127.0.0.1";
   int port = 0;
 
+  // When set, container logs are also written as CRI log files here (for a log-shipper).
+  std::string container_log_dir;
+
   // Simulated clock. With manual_clock the simulated time moves only through AdvanceClock() (or
   // POST /kubesim/v1/advance?seconds=N); otherwise it runs `time_scale` simulated seconds per
   // real second. `clock`, when set, replaces the real clock that time_scale multiplies (tests may

@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
                "world file (YAML): nodes, images and their behaviour, secrets, configmaps, "
                "manifests (see server/kubesim/world.h); empty = one node, no images");
   flags.String("listen", &listen, "HOST:PORT to listen on; port 0 picks a free port");
+  std::string container_logs;
+  flags.String("container-logs", &container_logs,
+               "also write container logs as CRI files in this directory, named like "
+               "/var/log/containers/<pod>_<ns>_<container>-<id>.log (for a log-shipper)");
   flags.String("kubeconfig-out", &kubeconfig_out,
                "write a kubeconfig for this server to this path (kubectl --kubeconfig)");
   flags.String("namespace", &ns, "default namespace written into the kubeconfig context");
@@ -102,6 +106,7 @@ int main(int argc, char** argv) {
   }
   options.world_file = world;
   options.manifest_dirs = manifests;
+  options.container_log_dir = container_logs;
   options.time_scale = time_scale;
   options.manual_clock = manual_clock;
   options.tls_cert_file = tls_cert;

@@ -104,7 +104,8 @@ absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, Remediator
     RETURN_IF_ERROR(read("telephony-token-file", telephony, "token_file", &c.telephony_token_file));
   }
   if (YAML::Node llm = root["llm"]; llm) {
-    RETURN_IF_ERROR(CheckKnownKeys(doc, llm, {"url", "model"}, "llm"));
+    RETURN_IF_ERROR(CheckKnownKeys(doc, llm, {"url", "model", "api_key_file"}, "llm"));
+    RETURN_IF_ERROR(read("llm-api-key-file", llm, "api_key_file", &c.llm_api_key_file));
     RETURN_IF_ERROR(read("llm-url", llm, "url", &c.llm_url));
     RETURN_IF_ERROR(read("llm-model", llm, "model", &c.llm_model));
   }
@@ -178,6 +179,8 @@ void DeclareRemediatorFlags(FlagSet& flags, RemediatorConfig& c) {
   flags.String("llm-url", &c.llm_url,
                "OpenAI-compatible base URL (e.g. http://kubeai/openai/v1); empty: playbooks only");
   flags.String("llm-model", &c.llm_model, "model name for --llm-url");
+  flags.String("llm-api-key-file", &c.llm_api_key_file,
+               "file holding the API key for --llm-url (sent as a bearer token)");
   flags.set_epilogue(
       "Exit codes: 0 stopped cleanly, 1 runtime failure, 2 bad usage or bad configuration.\n"
       "Example: remediator --listen 127.0.0.1:0 --state-dir /tmp/r --telephony 127.0.0.1:50052");

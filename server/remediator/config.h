@@ -87,6 +87,7 @@ struct RemediatorConfig {
   std::string loki_container_label = "container";
   std::string llm_url;
   std::string llm_model;
+  std::string llm_api_key_file;
 };
 
 // Declares every flag of the `remediator` binary on `flags`, bound to `config`.

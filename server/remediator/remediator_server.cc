@@ -9,10 +9,12 @@
 #include "server/remediator/adapters/git/forge_factory.h"
 #include "server/remediator/adapters/git/libgit2_repository.h"
 #include "server/remediator/adapters/kube/kube_api_cluster.h"
+#include "server/remediator/adapters/llm/openai_compatible_llm.h"
 #include "server/remediator/adapters/sqlite_incident_store.h"
 #include "server/remediator/adapters/telephony_grpc_phone.h"
 #include "server/remediator/core/detector_classifier.h"
 #include "server/remediator/core/pr/repository_manifest_source.h"
+#include "server/remediator/core/remediation/llm_strategy.h"
 #include "server/remediator/core/remediation/playbooks.h"
 
 namespace remediator {
@@ -80,6 +82,17 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
 
   if (server->cluster_ != nullptr) {
     server->strategies_.push_back(std::make_unique<remediation::PlaybookStrategy>());
+    if (!config.llm_url.empty()) {
+      llm::OpenAiCompatibleLlmOptions llm;
+      llm.base_url = config.llm_url;
+      llm.model = config.llm_model;
+      llm.api_key_file = config.llm_api_key_file;
+      ASSIGN_OR_RETURN(auto client, llm::OpenAiCompatibleLlm::Create(llm, clock));
+      remediation::LlmStrategyOptions strategy;
+      strategy.model = config.llm_model;
+      server->strategies_.push_back(
+          std::make_unique<remediation::LlmStrategy>(std::move(client), strategy));
+    }
     std::vector<remediation::FixStrategy*> strategies;
     for (auto& s : server->strategies_) strategies.push_back(s.get());
     remediation::EngineOptions engine;
