@@ -2,7 +2,8 @@
 # The main job on embedded defaults, on one machine: a simulated cluster (kubesim) with two broken
 # workloads — nginx with a 4Mi memory limit, and a workload whose image exists nowhere — a local
 # bare GitOps repository holding their manifests, the Telephony server, a baresip softphone on
-# loopback standing in for the on-call person's phone (it answers "yes"), and the Remediator.
+# loopback standing in for the on-call person's phone (it answers "yes"), the Remediator, and the
+# log-shipper sidecar tailing the simulated containers' CRI log files.
 # It prints the mission as it happens, then where everything is. Ctrl-C stops everything.
 #
 #   scripts/demo.sh            # install, build, run; wait for Ctrl-C at the end
@@ -29,7 +30,7 @@ if [ "$build" = 1 ]; then
   "$here/scripts/build.sh"
 fi
 B="$here/build"
-for bin in server/kubesim/kubesim server/telephony/telephony server/remediator/remediator clients/cli/remediatorctl; do
+for bin in server/kubesim/kubesim server/telephony/telephony server/remediator/remediator clients/cli/remediatorctl clients/log_shipper/log-shipper; do
   [ -x "$B/$bin" ] || { echo "demo.sh: $B/$bin is missing: run scripts/build.sh" >&2; exit 1; }
 done
 CTL="$B/clients/cli/remediatorctl"
@@ -81,10 +82,11 @@ git -C "$STATE/gitops-checkout" -c user.name=platform -c user.email=platform@exa
 git -C "$STATE/gitops-checkout" push -q origin main
 echo "    $STATE/gitops.git: $(git -C "$STATE/gitops.git" ls-tree -r --name-only main | tr '\n' ' ')"
 
+mkdir -p "$STATE/containers"
 bold "==> kubesim: a simulated cluster (time x10) running the manifests"
 KUBE=$(start_server kubesim "$B/server/kubesim/kubesim" --world deploy/local/kubesim-world.yaml \
   --manifests deploy/local/gitops/app --listen 127.0.0.1:0 --kubeconfig-out "$STATE/kubeconfig" \
-  --time-scale 10 --start-offset -1h)
+  --time-scale 10 --start-offset -1h --container-logs "$STATE/containers")
 echo "    API server $KUBE, kubeconfig $STATE/kubeconfig"
 
 bold "==> the on-call person's phone: a baresip softphone on loopback that answers yes"
@@ -159,6 +161,12 @@ YAML
 REM=$(start_server remediator "$B/server/remediator/remediator" --config "$STATE/remediator.yaml")
 echo "    $REM, state $STATE/remediator"
 
+bold "==> log-shipper: the sidecar tailing the containers' CRI log files into ReportErrorStream"
+"$B/clients/log_shipper/log-shipper" --server "$REM" --paths "$STATE/containers/*.log" \
+  --state-dir "$STATE/log-shipper" --flush-interval 1s >"$STATE/log-shipper.log" 2>&1 &
+pids+=($!)
+echo "    tailing $STATE/containers/*.log"
+
 bold "==> the mission, as it happens"
 if python3 deploy/local/watch_demo.py "$CTL" "$REM" "$STATE/telephony/calls.csv" 240; then
   result="DEMO DONE"
@@ -171,7 +179,8 @@ cat <<INFO
 Where everything is ($STATE):
   remediator  $REM   log remediator.log, store remediator/remediator.db
   telephony   $TEL   log telephony.log, call log telephony/calls.csv
-  kubesim     $KUBE  kubeconfig kubeconfig
+  kubesim     $KUBE  kubeconfig kubeconfig, container logs containers/
+  log-shipper        log log-shipper.log, checkpoints log-shipper/
   GitOps      gitops.git (bare), the PR branch: git -C $STATE/gitops.git branch
 Look at it:
   $CTL --server $REM incidents

@@ -124,6 +124,10 @@ except subprocess.TimeoutExpired:
     os.killpg(demo.pid, signal.SIGKILL)
     code = -1
 r.check(code == 0, "the demo exits 0 on Ctrl-C (%s)" % code)
+import re  # noqa: E402
+shipped = re.findall(r"lines_acknowledged=(\d+)", open(os.path.join(state, "log-shipper.log")).read())
+r.check(shipped and int(shipped[-1]) > 0,
+        "the log-shipper shipped the containers' log lines and saw them acknowledged: %s" % shipped)
 left = subprocess.run(["pgrep", "-a", "-f", state + "/"], capture_output=True,
                       text=True).stdout.splitlines()
 r.check(not left, "nothing left running: %s" % left)
