@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
+#include "server/common/llm_text.h"
 #include "server/common/logging.h"
 #include "server/common/redact.h"
 #include "server/common/status_macros.h"
@@ -56,21 +57,6 @@ int CountWords(const std::string& text) {
 }
 
 }  // namespace
-
-std::string StripThink(const std::string& content) {
-  std::string out = content;
-  size_t close = out.rfind("</think>");
-  if (close != std::string::npos) {
-    out = out.substr(close + std::string("</think>").size());
-  } else {
-    std::string trimmed = Trim(out);
-    if (absl::StartsWith(trimmed, "<think>")) {
-      // An opener that never closes: all of it is reasoning (cut off by max_tokens).
-      out = "";
-    }
-  }
-  return Trim(out);
-}
 
 absl::StatusOr<std::string> LlmSpeechDrafter::Ask(const IncidentSummary& incident,
                                                   const std::string& language) {
@@ -144,7 +130,7 @@ absl::StatusOr<DraftedSpeech> LlmSpeechDrafter::Draft(const IncidentSummary& inc
   };
   absl::StatusOr<std::string> content = Ask(incident, lang);
   if (!content.ok()) return fall_back(std::string(content.status().message()));
-  std::string text = SanitizeForSpeech(StripThink(*content), lang);
+  std::string text = SanitizeForSpeech(StripThinkBlocks(*content), lang);
   const std::string question = QuestionText(lang);
   if (absl::EndsWith(text, question)) text = Trim(text.substr(0, text.size() - question.size()));
   if (text.empty()) return fall_back("llm: empty text");

@@ -27,10 +27,6 @@ struct LlmDrafterOptions {
   int max_words = 100;
 };
 
-// The answer part of a model reply: everything up to the last "</think>" removed, otherwise a
-// leading "<think>...</think>" block, then trimmed.
-std::string StripThink(const std::string& content);
-
 class LlmSpeechDrafter final : public SpeechDrafter {
  public:
   // `http` and `fallback` are borrowed.

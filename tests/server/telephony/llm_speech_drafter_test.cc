@@ -177,11 +177,6 @@ TEST_F(LlmSpeechDrafterTest, StripsEveryThinkForm) {
   EXPECT_EQ(d->llm_fallback_reason, "llm: empty text");
 }
 
-TEST(StripThinkTest, KeepsTextWithoutThink) {
-  EXPECT_EQ(StripThink("  Checkout is down.  "), "Checkout is down.");
-  EXPECT_EQ(StripThink("<think>x</think>"), "");
-}
-
 TEST_F(LlmSpeechDrafterTest, CapsTheLength) {
   std::string rambling;
   for (int i = 0; i < 60; ++i) absl::StrAppend(&rambling, "The pod restarted again and again. ");

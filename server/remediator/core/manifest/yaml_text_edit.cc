@@ -227,20 +227,9 @@ class DocumentEditor {
     return last;
   }
 
-  // The last line of a block sequence whose dashes are at `col`, beginning at `line`.
-  size_t SeqEnd(size_t line, int col) const {
-    size_t last = line;
-    for (size_t i = line + 1; i < lines_.size(); ++i) {
-      if (!IsContent(lines_[i])) continue;
-      const int indent = IndentOf(lines_[i]);
-      if (indent > col || (indent == col && StartsSeqItem(lines_[i], col))) {
-        last = i;
-      } else {
-        break;
-      }
-    }
-    return last;
-  }
+  // The last line of a block sequence whose dashes are at `col`, beginning at `line`: the same
+  // rule as a key's block (deeper lines, or further items at the same column).
+  size_t SeqEnd(size_t line, int col) const { return KeyBlockEnd(line, col); }
 
   // The last line of the sequence item whose dash is at (line, col).
   size_t ItemEnd(size_t line, int col) const {

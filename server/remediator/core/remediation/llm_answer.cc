@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "server/common/llm_text.h"
 #include "server/common/redact.h"
 #include "server/common/status_macros.h"
 #include "server/remediator/core/manifest/json_access.h"
@@ -234,21 +235,6 @@ absl::StatusOr<LlmEdit> DiffManifest(const json& current, const json& proposed) 
 
 }  // namespace
 
-std::string StripThink(const std::string& content) {
-  static constexpr char kClose[] = "</think>";
-  const size_t close = content.rfind(kClose);
-  std::string rest;
-  if (close != std::string::npos) {
-    rest = content.substr(close + sizeof(kClose) - 1);
-  } else {
-    absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(content);
-    // The reasoning never closed: the answer never started (cut off, or the model went astray).
-    if (absl::StartsWith(trimmed, "<think>")) return "";
-    rest = content;
-  }
-  return std::string(absl::StripAsciiWhitespace(rest));
-}
-
 std::vector<std::string> FencedBlocks(const std::string& text) {
   std::vector<std::string> blocks;
   size_t pos = 0;
@@ -298,7 +284,7 @@ absl::StatusOr<LlmEdit> ParseLlmAnswer(const std::string& content, const std::st
     return Invalid(absl::StrCat("the model's answer is too long (", content.size(),
                                 " bytes, at most ", kMaxAnswerBytes, ")"));
   }
-  const std::string text = StripThink(content);
+  const std::string text = StripThinkBlocks(content);
   // A length stop means the text ends mid-way: even an object that happens to balance, or a
   // manifest that parses, may be missing its end, and a missing field reads as "unchanged" or
   // "removed". Never guess.

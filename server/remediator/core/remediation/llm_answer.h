@@ -41,10 +41,6 @@ struct LlmEdit {
   std::string form;
 };
 
-// `content` without reasoning: everything after the last "</think>", trimmed. An unclosed
-// leading "<think>" yields "" (the answer never started).
-std::string StripThink(const std::string& content);
-
 // The bodies of the ``` fenced blocks in `text`, in order (an unclosed last fence runs to the
 // end of the text). The info string (json, yaml, ...) is dropped.
 std::vector<std::string> FencedBlocks(const std::string& text);

@@ -43,21 +43,6 @@ void ExpectMemoryEdit(const absl::StatusOr<LlmEdit>& edit) {
   EXPECT_EQ(edit->form, "json-edit");
 }
 
-TEST(StripThinkTest, InlineBlock) {
-  EXPECT_EQ(StripThink("<think>\nthe pod is OOM {not json\n</think>\n\nanswer"), "answer");
-}
-TEST(StripThinkTest, CloseTagOnly) {
-  EXPECT_EQ(StripThink("reasoning about } and {\n</think>\n\n{\"a\":1}"), "{\"a\":1}");
-}
-TEST(StripThinkTest, EmptyBlock) { EXPECT_EQ(StripThink("<think>\n\n</think>\n\nok"), "ok"); }
-TEST(StripThinkTest, NoBlockIsKeptTrimmed) { EXPECT_EQ(StripThink("  plain \n"), "plain"); }
-TEST(StripThinkTest, LastCloseTagWins) {
-  EXPECT_EQ(StripThink("<think>a</think> mention </think> in text</think>final"), "final");
-}
-TEST(StripThinkTest, UnclosedThinkIsNoAnswer) {
-  EXPECT_EQ(StripThink("<think>\nstill thinking about {\"changes\": []}"), "");
-}
-
 TEST(FencedBlocksTest, LabelledAndBare) {
   auto blocks = FencedBlocks("a\n```json\n{\"x\":1}\n```\nb\n```\nkind: X\n```\n```yaml\nopen");
   ASSERT_EQ(blocks.size(), 3u);
