@@ -243,6 +243,40 @@ TEST_F(RemediatorServerTest, UnconfiguredCapabilitiesSayWhichSettingIsMissing) {
   }
 }
 
+TEST_F(RemediatorServerTest, ServesTlsWithTheConfiguredCertificate) {
+  const std::string cert = (dir_ / "tls.crt").string(), key = (dir_ / "tls.key").string();
+  const std::string command =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext "
+      "subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << "openssl could not make a certificate";
+  RemediatorConfig config;
+  config.server.listen = "127.0.0.1:0";
+  config.server.tls_cert_file = cert;
+  config.server.tls_key_file = key;
+  config.state_dir = (dir_ / "tls-state").string();
+  auto server = RemediatorServer::Start(config, clock_);
+  ASSERT_THAT(server, IsOk());
+  std::ifstream in(cert);
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = pem;
+  auto secure = grpc::CreateChannel((*server)->address(), grpc::SslCredentials(ssl));
+  EXPECT_EQ(testing::HealthCheck(*secure).value_or("error"), "SERVING");
+  auto stub = v1::Remediator::NewStub(secure);
+  grpc::ClientContext context;
+  v1::ListIncidentsResponse listed;
+  EXPECT_TRUE(stub->ListIncidents(&context, v1::ListIncidentsRequest(), &listed).ok());
+  // A plaintext client cannot talk to it.
+  auto plain = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+  EXPECT_FALSE(testing::HealthCheck(*plain).ok());
+  // A half-configured TLS setup is refused with a clear error.
+  config.server.tls_key_file.clear();
+  EXPECT_THAT(RemediatorServer::Start(config, clock_),
+              ::remediator::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                              HasSubstr("certificate file and a key file")));
+}
+
 TEST_F(RemediatorServerTest, IncidentsSurviveARestart) {
   v1::ReportErrorRequest request;
   request.add_observations()->set_pod_json(kOomPod);
