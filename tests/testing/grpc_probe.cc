@@ -32,14 +32,15 @@ absl::StatusOr<std::string> HealthCheck(grpc::Channel& channel, const std::strin
   grpc::GenericStub stub(std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
   grpc::ClientContext context;
   context.set_deadline(Deadline());
+  // The request must live until the call completes; the call is waited for below.
+  grpc::ByteBuffer request_bytes = ToBuffer(request.SerializeAsString());
   grpc::ByteBuffer reply;
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
   grpc::Status status;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
-                 new grpc::ByteBuffer(ToBuffer(request.SerializeAsString())), &reply,
-                 [&](grpc::Status s) {
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request_bytes,
+                 &reply, [&](grpc::Status s) {
                    std::lock_guard<std::mutex> lock(mu);
                    status = s;
                    done = true;
