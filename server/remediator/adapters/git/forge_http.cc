@@ -161,4 +161,22 @@ int64_t JsonInt(const nlohmann::json& object, const char* key) {
   return it->get<int64_t>();
 }
 
+OpenedPullRequest PullRequestFromGithubStyleJson(const nlohmann::json& pr,
+                                                 const std::string& forge) {
+  OpenedPullRequest out;
+  out.forge = forge;
+  out.number = JsonInt(pr, "number");
+  out.url = JsonString(pr, "html_url");
+  out.title = JsonString(pr, "title");
+  out.body = JsonString(pr, "body");
+  out.state = JsonString(pr, "state");
+  if (pr.is_object() && pr.contains("merged") && pr["merged"].is_boolean() &&
+      pr["merged"].get<bool>()) {
+    out.state = "merged";
+  }
+  if (pr.is_object() && pr.contains("head")) out.head_branch = JsonString(pr["head"], "ref");
+  if (pr.is_object() && pr.contains("base")) out.base_branch = JsonString(pr["base"], "ref");
+  return out;
+}
+
 }  // namespace remediator::git

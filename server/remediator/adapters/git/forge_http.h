@@ -12,6 +12,7 @@
 #include "nlohmann/json.hpp"
 #include "server/common/clock.h"
 #include "server/common/http_client.h"
+#include "server/remediator/core/forge.h"
 
 namespace remediator::git {
 
@@ -63,6 +64,11 @@ absl::Status ResponseToStatus(const std::string& forge, const std::string& what,
 // Reads a JSON field or returns a default, never throwing.
 std::string JsonString(const nlohmann::json& object, const char* key);
 int64_t JsonInt(const nlohmann::json& object, const char* key);
+
+// A pull request object in the shape GitHub's REST API returns it, which Gitea and Forgejo
+// copy (number, html_url, title, body, state, merged, head.ref, base.ref), tagged with `forge`.
+OpenedPullRequest PullRequestFromGithubStyleJson(const nlohmann::json& pr,
+                                                 const std::string& forge);
 
 }  // namespace remediator::git
 

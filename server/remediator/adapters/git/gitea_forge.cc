@@ -12,17 +12,7 @@ namespace remediator::git {
 namespace {
 
 OpenedPullRequest FromJson(const nlohmann::json& pr) {
-  OpenedPullRequest out;
-  out.forge = "gitea";
-  out.number = JsonInt(pr, "number");
-  out.url = JsonString(pr, "html_url");
-  out.title = JsonString(pr, "title");
-  out.body = JsonString(pr, "body");
-  out.state = JsonString(pr, "state");
-  if (pr.is_object() && pr.value("merged", false)) out.state = "merged";
-  if (pr.is_object() && pr.contains("head")) out.head_branch = JsonString(pr["head"], "ref");
-  if (pr.is_object() && pr.contains("base")) out.base_branch = JsonString(pr["base"], "ref");
-  return out;
+  return PullRequestFromGithubStyleJson(pr, "gitea");
 }
 
 }  // namespace
