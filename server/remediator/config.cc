@@ -2,22 +2,74 @@
 
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/status_macros.h"
 #include "server/common/yaml_config.h"
+#include "server/remediator/core/remediation/quantity.h"
 
 namespace remediator {
 namespace {
 
+absl::Status ReadGuardBounds(const YamlDocument& doc, const YAML::Node& map,
+                             remediation::GuardBounds& bounds) {
+  RETURN_IF_ERROR(ReadString(doc, map, "max_memory", &bounds.max_memory));
+  RETURN_IF_ERROR(ReadString(doc, map, "max_cpu", &bounds.max_cpu));
+  RETURN_IF_ERROR(ReadString(doc, map, "max_empty_dir", &bounds.max_empty_dir));
+  RETURN_IF_ERROR(ReadInt(doc, map, "max_replicas", &bounds.max_replicas));
+  RETURN_IF_ERROR(ReadDouble(doc, map, "max_memory_factor", &bounds.max_memory_factor));
+  RETURN_IF_ERROR(ReadDouble(doc, map, "max_cpu_factor", &bounds.max_cpu_factor));
+  for (const std::string* q : {&bounds.max_memory, &bounds.max_cpu, &bounds.max_empty_dir}) {
+    if (!remediation::ParseQuantity(*q).ok()) {
+      return YamlError(doc, map, "guard", absl::StrCat("\"", *q, "\" is not a quantity"));
+    }
+  }
+  if (bounds.max_replicas < 1 || bounds.max_memory_factor < 1 || bounds.max_cpu_factor < 1) {
+    return YamlError(doc, map, "guard", "max_replicas and the factors must be >= 1");
+  }
+  return absl::OkStatus();
+}
+
+// guard: {extra_registries: [...], namespaces: {NS: {extra_paths: [...], bounds...}}}
+absl::Status ReadGuard(const YamlDocument& doc, const YAML::Node& guard,
+                       remediation::GuardPolicy& policy) {
+  RETURN_IF_ERROR(CheckKnownKeys(doc, guard, {"extra_registries", "namespaces"}, "guard"));
+  RETURN_IF_ERROR(ReadStringList(doc, guard, "extra_registries", &policy.extra_registries));
+  YAML::Node namespaces = guard["namespaces"];
+  if (!namespaces) return absl::OkStatus();
+  if (!namespaces.IsMap()) {
+    return YamlError(doc, namespaces, "guard.namespaces", "wants {namespace: {...}}");
+  }
+  for (const auto& entry : namespaces) {
+    const std::string ns = entry.first.Scalar();
+    const YAML::Node& map = entry.second;
+    RETURN_IF_ERROR(CheckKnownKeys(doc, map,
+                                   {"extra_paths", "max_memory", "max_cpu", "max_replicas",
+                                    "max_memory_factor", "max_cpu_factor", "max_empty_dir"},
+                                   "guard.namespaces." + ns));
+    remediation::NamespaceGuardPolicy& out = policy.namespaces[ns];
+    out.bounds = policy.bounds;
+    RETURN_IF_ERROR(ReadStringList(doc, map, "extra_paths", &out.extra_paths));
+    for (const std::string& path : out.extra_paths) {
+      if (!absl::StartsWith(path, "pod.") && !absl::StartsWith(path, "spec.")) {
+        return YamlError(doc, map, "extra_paths",
+                         absl::StrCat("\"", path, "\" must start with pod. or spec."));
+      }
+    }
+    RETURN_IF_ERROR(ReadGuardBounds(doc, map, out.bounds));
+  }
+  return absl::OkStatus();
+}
+
 // Fills the fields whose flag was not given from the YAML document.
 absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, RemediatorConfig& c) {
   const YAML::Node& root = doc.root;
-  RETURN_IF_ERROR(
-      CheckKnownKeys(doc, root,
-                     {"listen", "state_dir", "auth_token_file", "log_format", "tls", "kubeconfig",
-                      "context", "mode", "gitops", "telephony", "oncall", "llm", "cluster_name",
-                      "namespaces", "verify", "namespace_modes", "pipeline_interval", "loki"},
-                     "the remediator config"));
+  RETURN_IF_ERROR(CheckKnownKeys(
+      doc, root,
+      {"listen", "state_dir", "auth_token_file", "log_format", "tls", "kubeconfig", "context",
+       "mode", "gitops", "telephony", "oncall", "llm", "cluster_name", "namespaces", "verify",
+       "namespace_modes", "pipeline_interval", "loki", "guard"},
+      "the remediator config"));
   auto read = [&](const char* flag, const YAML::Node& map, const char* key,
                   std::string* out) -> absl::Status {
     if (flags.IsSet(flag)) return absl::OkStatus();
@@ -36,6 +88,10 @@ absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, Remediator
     RETURN_IF_ERROR(ReadStringList(doc, root, "namespaces", &c.namespaces));
   }
   RETURN_IF_ERROR(ReadDuration(doc, root, "pipeline_interval", &c.pipeline_interval));
+  RETURN_IF_ERROR(ReadInt(doc, root, "parallel_fixes", &c.parallel_fixes));
+  if (c.parallel_fixes < 1 || c.parallel_fixes > 64) {
+    return YamlError(doc, root["parallel_fixes"], "parallel_fixes", "wants 1..64");
+  }
   if (YAML::Node modes = root["namespace_modes"]; modes) {
     if (!modes.IsMap()) return YamlError(doc, modes, "namespace_modes", "wants {namespace: mode}");
     for (const auto& entry : modes) {
@@ -48,6 +104,7 @@ absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, Remediator
       c.namespace_modes[ns] = mode;
     }
   }
+  if (YAML::Node guard = root["guard"]; guard) RETURN_IF_ERROR(ReadGuard(doc, guard, c.guard));
   if (YAML::Node loki = root["loki"]; loki) {
     RETURN_IF_ERROR(CheckKnownKeys(
         doc, loki, {"url", "query", "name", "tenant", "token_file", "poll_interval", "labels"},

@@ -24,6 +24,13 @@
 //   oncall: /etc/remediator/oncall.yaml
 //   namespace_modes: {staging: fix, payments: suggest}
 //   pipeline_interval: 2s
+//   parallel_fixes: 4                # workloads fixed and verified at once
+//   guard:                           # widens the guard; no setting switches a rule off
+//     extra_registries: [mirror.example.com]   # an image may move to these, path kept
+//     namespaces:
+//       batch: {extra_paths: ["pod.containers[*].workingDir"], max_memory: 16Gi,
+//               max_cpu: "16", max_replicas: 50, max_memory_factor: 8, max_cpu_factor: 8,
+//               max_empty_dir: 4Gi}
 //   llm: {url: http://kubeai/openai/v1, model: qwen2.5-coder-1.5b}
 //   loki:                            # Grafana Loki as a log source
 //     url: http://loki.monitoring:3100
@@ -44,6 +51,7 @@
 #include "absl/time/time.h"
 #include "server/common/flags.h"
 #include "server/common/grpc_server.h"
+#include "server/remediator/core/remediation/guard.h"
 
 namespace remediator {
 
@@ -74,6 +82,9 @@ struct RemediatorConfig {
   std::string oncall;
   // Per-namespace overrides of `mode`, and how often the automatic pipeline runs.
   std::map<std::string, std::string> namespace_modes;
+  remediation::GuardPolicy guard;
+  // Workloads fixed at once by the pipeline (each one still one attempt at a time).
+  int parallel_fixes = 4;
   absl::Duration pipeline_interval = absl::Seconds(2);
   // Grafana Loki: the source is on when loki_url and loki_query are set.
   std::string loki_url;

@@ -15,13 +15,18 @@
 #include "server/remediator/core/detector_classifier.h"
 #include "server/remediator/core/pr/repository_manifest_source.h"
 #include "server/remediator/core/remediation/llm_strategy.h"
-#include "server/remediator/core/remediation/playbooks.h"
+#include "server/remediator/core/remediation/playbooks/playbook_strategy.h"
 
 namespace remediator {
 
 absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
     const RemediatorConfig& config, Clock& clock) {
   auto server = std::unique_ptr<RemediatorServer>(new RemediatorServer());
+  remediation::ModePolicy modes;
+  ASSIGN_OR_RETURN(modes.mode, remediation::ParseMode(config.mode));
+  for (const auto& [ns, mode] : config.namespace_modes) {
+    ASSIGN_OR_RETURN(modes.namespaces[ns], remediation::ParseMode(mode));
+  }
   if (!config.auth_token_file.empty()) {
     ASSIGN_OR_RETURN(std::string token, ReadTokenFile(config.auth_token_file));
     server->auth_ = TokenAuth(std::move(token));
@@ -95,17 +100,20 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
     }
     std::vector<remediation::FixStrategy*> strategies;
     for (auto& s : server->strategies_) strategies.push_back(s.get());
+    server->guard_ = remediation::Guard(config.guard);
     remediation::EngineOptions engine;
-    engine.default_mode = config.mode == "fix" ? v1::FIX_MODE_APPLY : v1::FIX_MODE_SUGGEST;
+    engine.modes = modes;
     engine.verify_window = config.verify_window;
     engine.rollout_timeout = config.rollout_timeout;
     engine.poll_interval = config.poll_interval;
     server->engine_ = std::make_unique<remediation::RemediationEngine>(
         *server->store_, *server->cluster_, server->manifests_.get(), std::move(strategies),
         server->guard_, clock, engine);
-    // An attempt a crash interrupted is verified again or rolled back before anything else.
-    server->resume_thread_ = std::thread([engine = server->engine_.get()] {
-      absl::Status resumed = engine->ResumeInterrupted();
+    // An attempt a crash interrupted is verified again or rolled back. Its workload is reserved
+    // now, before the pipeline starts, so that nothing else starts on it meanwhile.
+    ASSIGN_OR_RETURN(std::vector<std::string> interrupted, server->engine_->ReserveInterrupted());
+    server->resume_thread_ = std::thread([engine = server->engine_.get(), interrupted] {
+      absl::Status resumed = engine->ResumeReserved(interrupted);
       if (!resumed.ok()) {
         LogError("cannot resume interrupted fix attempts",
                  {{"error", std::string(resumed.message())}});
@@ -147,12 +155,14 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
         std::thread([server = server.get()] { server->loki_->Run(server->loki_stop_); });
   }
   PipelineOptions pipeline;
-  pipeline.mode = config.mode;
-  pipeline.namespace_modes = config.namespace_modes;
+  pipeline.modes = modes;
   pipeline.interval = config.pipeline_interval;
+  pipeline.fix_threads = config.parallel_fixes;
   server->pipeline_ =
       std::make_unique<Pipeline>(*server->store_, server->engine_.get(), server->opener_.get(),
-                                 server->escalator_.get(), pipeline);
+                                 server->escalator_.get(), clock, pipeline);
+  // New failures wake the pipeline at once instead of at its next interval.
+  server->ingestor_->OnRecorded([pipeline = server->pipeline_.get()] { pipeline->Wake(); });
 
   RemediatorService::Capabilities capabilities;
   capabilities.oncall = server->oncall_.get();
@@ -170,6 +180,11 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
 RemediatorServer::~RemediatorServer() { Shutdown(absl::Seconds(1)); }
 
 void RemediatorServer::Shutdown(absl::Duration grace) {
+  // Waits end first (a verification in progress is parked for the next start), then the loop
+  // and its lanes stop, then the RPCs.
+  if (engine_ != nullptr) engine_->Cancel();
+  if (phone_ != nullptr) phone_->CancelAll();
+  if (ingestor_ != nullptr) ingestor_->OnRecorded(nullptr);
   if (pipeline_ != nullptr) pipeline_->Stop();
   loki_stop_ = true;
   if (loki_thread_.joinable()) loki_thread_.join();

@@ -1,8 +1,9 @@
 """Restart safety of the whole pipeline: the quick-start stack (scripts/demo.sh) with the
-remediator killed (SIGKILL) twice — while a fix is being verified, and while the on-call call is
-in progress — and restarted with the same configuration each time. The interrupted fix must be
-resumed (verified, then one PR), the interrupted call must not ring twice (one CSV row), and no
-incident, PR or call may be duplicated or lost."""
+remediator stopped twice — by SIGTERM while a fix is being verified (it must exit within 10 s,
+parking the verification), and by SIGKILL while the on-call call is in progress — and restarted
+with the same configuration each time. The interrupted fix must be resumed (verified, then one
+PR), the interrupted call must not ring twice (one CSV row), and no incident, PR or call may be
+duplicated or lost."""
 import csv
 import json
 import os
@@ -42,22 +43,36 @@ def incidents():
     return [json.loads(x) for x in p.stdout.splitlines() if x.strip()] if p.returncode == 0 else []
 
 
-def kill_and_restart(why):
+def kill_and_restart(why, sig=signal.SIGKILL):
     pids = subprocess.run(["pgrep", "-f", "remediator --config " + config], capture_output=True,
                           text=True).stdout.split()
-    r.check(len(pids) == 1, "one remediator to kill (%s): %s" % (why, pids))
+    r.check(len(pids) == 1, "one remediator to stop (%s): %s" % (why, pids))
+    start = time.monotonic()
     for pid in pids:
-        os.kill(int(pid), signal.SIGKILL)
-    for _ in range(100):
+        os.kill(int(pid), sig)
+    for _ in range(600):
         if not subprocess.run(["pgrep", "-f", "remediator --config " + config]).returncode == 0:
             break
-        time.sleep(0.1)
-    print("  [test] killed the remediator (%s); restarting it" % why, flush=True)
+        time.sleep(0.05)
+    took = time.monotonic() - start
+    print("  [test] stopped the remediator with %s in %.1f s (%s); restarting it" %
+          (signal.Signals(sig).name, took, why), flush=True)
     subprocess.Popen([binary("remediator"), "--config", config],
                      stdout=open(os.path.join(state, "remediator-restarted.out"), "a"),
                      stderr=open(os.path.join(state, "remediator-restarted.log"), "a"),
                      start_new_session=True)
+    return took
 
+
+def verifying(incident_id):
+    """True once the incident's fix attempt is applied and being verified (a state, not a time)."""
+    address = remediator_address()
+    if address is None:
+        return False
+    p = subprocess.run([ctl, "--server", address, "-o", "json", "fixes", incident_id],
+                       capture_output=True, text=True, timeout=30)
+    return p.returncode == 0 and any(json.loads(x).get("status") == "FIX_STATUS_VERIFYING"
+                                     for x in p.stdout.splitlines() if x.strip())
 
 output = ""
 killed = set()
@@ -76,11 +91,15 @@ while time.monotonic() < deadline and result is None:
         result = True
     elif "DEMO INCOMPLETE" in output:
         result = False
-    states = {(i["workload"]["name"], i["error_class"]): i["state"] for i in incidents()}
-    if "fix" not in killed and states.get(("nginx", "ERROR_CLASS_OOM_KILLED")) == "INCIDENT_STATE_FIXING":
-        time.sleep(3)  # inside the verification window
+    current = incidents()
+    states = {(i["workload"]["name"], i["error_class"]): i["state"] for i in current}
+    ids = {(i["workload"]["name"], i["error_class"]): i["id"] for i in current}
+    nginx_key = ("nginx", "ERROR_CLASS_OOM_KILLED")
+    if ("fix" not in killed and states.get(nginx_key) == "INCIDENT_STATE_FIXING" and
+            verifying(ids[nginx_key])):
         killed.add("fix")
-        kill_and_restart("during the verification of the fix")
+        took = kill_and_restart("during the verification of the fix", signal.SIGTERM)
+        r.check(took <= 10, "SIGTERM during a verification exits within 10 s: %.1f s" % took)
     if ("call" not in killed and
             states.get(("reports", "ERROR_CLASS_IMAGE_PULL")) == "INCIDENT_STATE_ESCALATING"):
         time.sleep(4)  # the phone is ringing or the speech is playing

@@ -347,6 +347,9 @@ absl::StatusOr<std::vector<RecordedIncident>> SqliteIncidentStore::RecordDetecti
         if (!d.detection.workload().pod().empty()) {
           incident.mutable_workload()->set_pod(d.detection.workload().pod());
         }
+        // A fixable detection joining makes the failure fixable (a BackOff event opens a crash
+        // loop as not fixable; the pod status that follows says what can be fixed).
+        if (d.detection.fixable_by_manifest()) incident.set_fixable_by_manifest(true);
         MergeEvidence(d.detection, &incident);
         RETURN_IF_ERROR(WriteIncidentLocked(incident, /*insert=*/false));
       } else {

@@ -40,10 +40,23 @@ absl::StatusOr<telephony::v1::CallRecord> TelephonyGrpcPhone::PlaceCall(
     const telephony::v1::PlaceCallRequest& request) {
   grpc::ClientContext context;
   Prepare(context, token_, call_deadline_);
+  {
+    absl::MutexLock lock(&mu_);
+    in_progress_.insert(&context);
+  }
   telephony::v1::CallRecord record;
   grpc::Status status = stub_->PlaceCall(&context, request, &record);
+  {
+    absl::MutexLock lock(&mu_);
+    in_progress_.erase(&context);
+  }
   if (!status.ok()) return FromTelephony(status);
   return record;
+}
+
+void TelephonyGrpcPhone::CancelAll() {
+  absl::MutexLock lock(&mu_);
+  for (grpc::ClientContext* context : in_progress_) context->TryCancel();
 }
 
 absl::StatusOr<telephony::v1::ListCallsResponse> TelephonyGrpcPhone::ListCalls(

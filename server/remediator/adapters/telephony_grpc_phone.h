@@ -3,8 +3,10 @@
 #define REMEDIATOR_SERVER_REMEDIATOR_ADAPTERS_TELEPHONY_GRPC_PHONE_H_
 
 #include <memory>
+#include <set>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/remediator/core/phone.h"
 #include "telephony/v1/telephony.grpc.pb.h"
@@ -27,8 +29,11 @@ class TelephonyGrpcPhone final : public Phone {
       const telephony::v1::PlaceCallRequest& request) override;
   absl::StatusOr<telephony::v1::ListCallsResponse> ListCalls(
       const telephony::v1::ListCallsRequest& request) override;
+  void CancelAll() override;
 
  private:
+  absl::Mutex mu_;
+  std::set<grpc::ClientContext*> in_progress_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<telephony::v1::Telephony::StubInterface> stub_;
   std::string token_;
   absl::Duration call_deadline_;

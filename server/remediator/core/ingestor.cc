@@ -65,6 +65,10 @@ absl::StatusOr<std::vector<v1::Detection>> Ingestor::Ingest(
       first = false;
     }
   }
+  {
+    absl::MutexLock lock(&hook_mu_);
+    if (on_recorded_) on_recorded_();
+  }
   return detections;
 }
 

@@ -4,9 +4,11 @@
 #ifndef REMEDIATOR_SERVER_REMEDIATOR_CORE_INGESTOR_H_
 #define REMEDIATOR_SERVER_REMEDIATOR_CORE_INGESTOR_H_
 
+#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "remediator/v1/remediator.pb.h"
 #include "server/common/clock.h"
@@ -30,7 +32,15 @@ class Ingestor {
   absl::StatusOr<std::vector<v1::Detection>> Ingest(
       const google::protobuf::RepeatedPtrField<v1::Observation>& observations);
 
+  // Called after every Ingest that recorded a failure (the pipeline's Wake). Null: nothing.
+  void OnRecorded(std::function<void()> hook) {
+    absl::MutexLock lock(&hook_mu_);
+    on_recorded_ = std::move(hook);
+  }
+
  private:
+  absl::Mutex hook_mu_;
+  std::function<void()> on_recorded_ ABSL_GUARDED_BY(hook_mu_);
   const Classifier& classifier_;
   IncidentStore& store_;
   Clock& clock_;

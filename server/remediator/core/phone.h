@@ -18,6 +18,9 @@ class Phone {
       const telephony::v1::PlaceCallRequest& request) = 0;
   virtual absl::StatusOr<telephony::v1::ListCallsResponse> ListCalls(
       const telephony::v1::ListCallsRequest& request) = 0;
+  // Makes every PlaceCall in progress return Cancelled now (for shutdown: the call is asked for
+  // again with the same idempotency key at the next start). Later calls are not affected.
+  virtual void CancelAll() {}
 };
 
 }  // namespace remediator

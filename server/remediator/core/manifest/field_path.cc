@@ -82,9 +82,19 @@ void DiffInto(const json& before, const json& after, FieldPath& path,
     }
     return;
   }
+  // A keyed list added or removed whole is reported element by element, like a map.
+  if (before.is_null() && after.is_array() && !MergeKeyOf(after).empty()) {
+    DiffInto(json::array(), after, path, out);
+    return;
+  }
+  if (after.is_null() && before.is_array() && !MergeKeyOf(before).empty()) {
+    DiffInto(before, json::array(), path, out);
+    return;
+  }
   if (before.is_array() && after.is_array()) {
-    const std::string key = MergeKeyOf(before);
-    if (!key.empty() && key == MergeKeyOf(after)) {
+    const std::string key = before.empty() ? MergeKeyOf(after) : MergeKeyOf(before);
+    if (!key.empty() && (before.empty() || key == MergeKeyOf(before)) &&
+        (after.empty() || key == MergeKeyOf(after))) {
       auto element_path = [&](const json& element) {
         return PathSegment{PathSegment::Kind::kSelector, key, ValueText(element[key]), 0};
       };
@@ -251,6 +261,7 @@ absl::Status SetField(json& doc, const FieldPath& path, const json& value, bool 
     }
     return absl::OkStatus();
   }
+  if (node->is_null() && last.kind == PathSegment::Kind::kSelector) *node = json::array();
   if (!node->is_array()) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot set ", FormatFieldPath(path), ": its parent is not a list"));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/logging.h"
 #include "server/common/status_macros.h"
@@ -34,6 +35,30 @@ telephony::v1::IncidentSummary SummarizeForSpeech(const v1::Incident& incident,
   return summary;
 }
 
+namespace {
+
+constexpr char kLocalFailureSuffix[] = "/not-placed-";
+
+// A record of a PlaceCall that failed before the Telephony service answered.
+bool IsLocalFailure(const telephony::v1::CallRecord& call) {
+  return absl::StrContains(call.call_id(), kLocalFailureSuffix);
+}
+
+}  // namespace
+
+absl::Duration Escalator::NextDelay(
+    const std::vector<telephony::v1::CallRecord>& calls_newest_first) const {
+  int failures = 0;
+  for (const auto& c : calls_newest_first) {
+    if (c.outcome() != telephony::v1::CALL_OUTCOME_FAILED) break;
+    ++failures;
+  }
+  if (failures == 0) return policy_.escalation_delay;
+  absl::Duration delay = kFirstRetryDelay;
+  for (int i = 1; i < failures && delay < kMaxRetryDelay; ++i) delay *= 2;
+  return std::min({delay, kMaxRetryDelay, policy_.escalation_delay});
+}
+
 absl::StatusOr<StepResult> Escalator::Step(const v1::Incident& incident) {
   const absl::Time now = clock_.Now();
   CallFilter filter;
@@ -56,10 +81,22 @@ absl::StatusOr<StepResult> Escalator::Step(const v1::Incident& incident) {
   }
   const int made = static_cast<int>(calls.size());
   if (made >= policy_.max_calls_per_incident) {
+    const bool all_failed = std::all_of(calls.begin(), calls.end(), [](const auto& c) {
+      return c.outcome() == telephony::v1::CALL_OUTCOME_FAILED;
+    });
+    if (all_failed) {
+      LogError("escalation failed: no call could be placed",
+               {{"incident", incident.id()},
+                {"attempts", std::to_string(made)},
+                {"last_error", calls.front().error()}});
+    }
     return finish(v1::INCIDENT_STATE_UNANSWERED,
-                  absl::StrCat(made, " calls made, nobody could intervene"));
+                  all_failed ? absl::StrCat("escalation failed: ", made,
+                                            " call attempts could not be placed (last error: ",
+                                            calls.front().error(), ")")
+                             : absl::StrCat(made, " calls made, nobody could intervene"));
   }
-  if (!calls.empty() && FromProtoTime(calls.front().call_time()) + policy_.escalation_delay > now) {
+  if (!calls.empty() && FromProtoTime(calls.front().call_time()) + NextDelay(calls) > now) {
     return StepResult::kWaiting;
   }
   if (policy_.Quiet(now) &&
@@ -72,8 +109,10 @@ absl::StatusOr<StepResult> Escalator::Step(const v1::Incident& incident) {
   std::vector<const Person*> chain;
   for (const std::string& name : rotation->people) {
     const Person* person = policy_.Find(name);
-    bool called = std::any_of(calls.begin(), calls.end(),
-                              [&](const auto& c) { return c.number() == person->number; });
+    // A call that could not be placed did not reach the person: they stay next in line.
+    bool called = std::any_of(calls.begin(), calls.end(), [&](const auto& c) {
+      return c.number() == person->number && c.outcome() != telephony::v1::CALL_OUTCOME_FAILED;
+    });
     if (!called) chain.push_back(person);
   }
   const Person* next = nullptr;
@@ -105,10 +144,39 @@ absl::StatusOr<StepResult> Escalator::Step(const v1::Incident& incident) {
   request.set_number(next->number);
   *request.mutable_incident() =
       SummarizeForSpeech(incident, last_attempt ? &*last_attempt : nullptr);
-  request.set_idempotency_key(absl::StrCat(incident.id(), "/call-", made + 1));
+  // Failures recorded here are not calls: the retry keeps the key, so a call that did ring
+  // before the error surfaced is returned by the Telephony service instead of ringing again.
+  const int local_failures = static_cast<int>(
+      std::count_if(calls.begin(), calls.end(), [](const auto& c) { return IsLocalFailure(c); }));
+  request.set_idempotency_key(absl::StrCat(incident.id(), "/call-", made - local_failures + 1));
   LogInfo("calling on-call person",
           {{"incident", incident.id()}, {"person", next->name}, {"rotation", rotation->name}});
-  ASSIGN_OR_RETURN(telephony::v1::CallRecord record, phone_.PlaceCall(request));
+  absl::StatusOr<telephony::v1::CallRecord> placed = phone_.PlaceCall(request);
+  if (absl::IsCancelled(placed.status())) {
+    // Shutting down: not an attempt; the next start asks again with the same key.
+    return placed.status();
+  }
+  if (!placed.ok()) {
+    // The failure is an attempt like any call: stored, counted against the caps, and the next
+    // try waits a capped exponential backoff (NextDelay) instead of hammering the service.
+    LogWarning("call could not be placed", {{"incident", incident.id()},
+                                            {"person", next->name},
+                                            {"attempt", std::to_string(made + 1)},
+                                            {"error", std::string(placed.status().message())}});
+    telephony::v1::CallRecord failed;
+    failed.set_call_id(
+        absl::StrCat(request.idempotency_key(), kLocalFailureSuffix, local_failures + 1));
+    failed.set_incident_id(incident.id());
+    failed.set_number(next->number);
+    *failed.mutable_call_time() = ToProtoTime(now);
+    failed.set_outcome(telephony::v1::CALL_OUTCOME_FAILED);
+    failed.set_error(absl::StrCat(absl::StatusCodeToString(placed.status().code()), ": ",
+                                  placed.status().message()));
+    ASSIGN_OR_RETURN(failed, store_.PutCall(failed));
+    RETURN_IF_ERROR(store_.LinkIncident(incident.id(), "", "", failed.call_id()));
+    return StepResult::kFailed;
+  }
+  telephony::v1::CallRecord record = *std::move(placed);
   if (record.incident_id().empty()) record.set_incident_id(incident.id());
   if (record.idempotency_key().empty()) record.set_idempotency_key(request.idempotency_key());
   ASSIGN_OR_RETURN(record, store_.PutCall(record));

@@ -6,12 +6,17 @@
 //
 // Every call carries the idempotency key "<incident id>/call-<n>": after a crash the same step
 // asks the Telephony service for the same call, which returns the first one instead of ringing
-// again. Calls are stored and linked to the incident.
+// again. Calls are stored and linked to the incident. A call that cannot be placed (Telephony
+// down) is stored too, as a failed attempt: it counts against the caps, the next try waits a
+// capped exponential backoff (10 s, 20 s, 40 s... at most 5 min and at most the escalation
+// delay), the same person is tried again, and when the cap is reached the incident ends
+// unanswered with "escalation failed" and the last error.
 // Thread-compatible: the pipeline runs one step at a time.
 #ifndef REMEDIATOR_SERVER_REMEDIATOR_CORE_ONCALL_ESCALATOR_H_
 #define REMEDIATOR_SERVER_REMEDIATOR_CORE_ONCALL_ESCALATOR_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "server/common/clock.h"
@@ -27,6 +32,7 @@ enum class StepResult {
   kWaiting,       // the delay before the next call, or quiet hours: nothing to do now
   kAcknowledged,  // someone said yes (now or before): incident acknowledged
   kUnanswered,    // the chain or the cap is exhausted: incident unanswered
+  kFailed,        // the call could not be placed: recorded as a failed attempt, retried later
 };
 
 class Escalator {
@@ -39,7 +45,13 @@ class Escalator {
   // transport errors (the step is then retried later with the same idempotency key).
   absl::StatusOr<StepResult> Step(const v1::Incident& incident);
 
+  static constexpr absl::Duration kFirstRetryDelay = absl::Seconds(10);
+  static constexpr absl::Duration kMaxRetryDelay = absl::Minutes(5);
+
  private:
+  // How long after the newest call the next one may be placed.
+  absl::Duration NextDelay(const std::vector<telephony::v1::CallRecord>& calls_newest_first) const;
+
   IncidentStore& store_;
   Phone& phone_;
   const OnCallPolicy& policy_;

@@ -12,6 +12,7 @@
 #include "nlohmann/json.hpp"
 #include "remediator/v1/remediator.pb.h"
 #include "server/remediator/core/manifest/field_path.h"
+#include "server/remediator/core/remediation/cluster_facts.h"
 
 namespace remediator::remediation {
 
@@ -24,6 +25,8 @@ struct Evidence {
   std::vector<nlohmann::json> events;
   // Recent (and previous) logs of the failing container.
   std::string logs;
+  // Secrets/ConfigMaps (key names only), nodes and image history around the workload.
+  ClusterFacts facts;
 };
 
 struct FixContext {

@@ -214,22 +214,27 @@ bool UnderIgnoredRoot(const FieldPath& path) {
 absl::StatusOr<LlmEdit> DiffManifest(const json& current, const json& proposed) {
   LlmEdit out;
   out.form = "manifest";
+  size_t removed = 0;
   for (manifest::LeafChange& leaf : manifest::DiffDocuments(current, proposed)) {
     // The prompt masks secret env values; a model that copies the mask back changes nothing.
-    if (UnderIgnoredRoot(leaf.path) || leaf.after.is_null() ||
-        absl::StrContains(leaf.after.dump(), kRedacted)) {
+    if (UnderIgnoredRoot(leaf.path) || absl::StrContains(leaf.after.dump(), kRedacted)) {
       continue;
     }
+    // A field the model's manifest lacks is a removal: it is proposed as one, so that the
+    // guard judges it (a dropped probe or limit is refused, never silently kept or applied).
     ProposedChange change;
     change.path = std::move(leaf.path);
     change.value = std::move(leaf.after);
-    change.reason = "set in the manifest the model returned";
+    if (change.value.is_null()) ++removed;
+    change.reason = change.value.is_null() ? "absent from the manifest the model returned"
+                                           : "set in the manifest the model returned";
     out.changes.push_back(std::move(change));
   }
-  out.explanation = out.changes.empty()
-                        ? "the model returned the manifest unchanged"
-                        : absl::StrCat("the model returned a whole manifest; it changes ",
-                                       out.changes.size(), " field(s)");
+  out.explanation =
+      out.changes.empty()
+          ? "the model returned the manifest unchanged"
+          : absl::StrCat("the model returned a whole manifest; it changes ",
+                         out.changes.size() - removed, " field(s) and removes ", removed);
   return out;
 }
 

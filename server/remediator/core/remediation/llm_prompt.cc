@@ -190,8 +190,66 @@ json PromptManifest(const json& manifest) {
   return out;
 }
 
+namespace {
+
+// Replaces every case-insensitive occurrence of `from` (lower case) with `to`.
+std::string ReplaceIgnoringCase(const std::string& text, const std::string& from,
+                                const std::string& to) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  std::string out;
+  size_t pos = 0;
+  for (size_t at = lower.find(from); at != std::string::npos; at = lower.find(from, pos)) {
+    out.append(text, pos, at - pos);
+    out.append(to);
+    pos = at + from.size();
+  }
+  out.append(text, pos, std::string::npos);
+  return out;
+}
+
+}  // namespace
+
+std::string DefuseUntrusted(const std::string& text) {
+  // Chat-template control tokens of the common model families (ChatML, Llama 2/3, Gemma,
+  // Mistral, DeepSeek, Alpaca) and our own fence tag: spelled so no template reads them.
+  static constexpr std::pair<const char*, const char*> kTokens[] = {
+      {"untrusted-", "untrusted_"},
+      {"<|", "< |"},
+      {"|>", "| >"},
+      {"<\uff5c", "< \uff5c"},
+      {"[inst]", "(INST)"},
+      {"[/inst]", "(/INST)"},
+      {"<<sys>>", "(SYS)"},
+      {"<</sys>>", "(/SYS)"},
+      {"<s>", "(s)"},
+      {"</s>", "(/s)"},
+      {"<start_of_turn>", "(start_of_turn)"},
+      {"<end_of_turn>", "(end_of_turn)"},
+      {"<think>", "(think)"},
+      {"</think>", "(/think)"},
+      {"[system]", "(system)"},
+      {"[assistant]", "(assistant)"},
+  };
+  std::string out = text;
+  for (const auto& [from, to] : kTokens) out = ReplaceIgnoringCase(out, from, to);
+  // Role headers at the start of a line ("system:", "### Instruction:", "Assistant:") read as
+  // a new turn to some templates: quoted.
+  std::vector<std::string> lines = absl::StrSplit(out, '\n');
+  for (std::string& line : lines) {
+    const std::string head = absl::AsciiStrToLower(absl::StripLeadingAsciiWhitespace(line));
+    for (const char* role : {"system:", "assistant:", "user:", "human:", "### instruction",
+                             "### response", "### system", "### input", "<|"}) {
+      if (absl::StartsWith(head, role)) {
+        line = "> " + line;
+        break;
+      }
+    }
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
 std::string FenceUntrusted(const std::string& name, const std::string& text) {
-  std::string body = absl::StrReplaceAll(RedactSecrets(text), {{"untrusted-", "untrusted_"}});
+  std::string body = DefuseUntrusted(RedactSecrets(text));
   return absl::StrCat("<untrusted-", name, ">\n", body,
                       body.empty() || body.back() == '\n' ? "" : "\n", "</untrusted-", name, ">");
 }

@@ -37,6 +37,11 @@ nlohmann::json PromptManifest(const nlohmann::json& manifest);
 // "untrusted-" inside it defused so the text cannot close its own fence.
 std::string FenceUntrusted(const std::string& name, const std::string& text);
 
+// `text` with chat-template control tokens (<|im_start|>, [INST], <<SYS>>, <start_of_turn>,
+// <think>...), our own fence tag and line-initial role headers ("system:", "### Instruction")
+// defused, case-insensitively, so that untrusted evidence cannot open a turn of its own.
+std::string DefuseUntrusted(const std::string& text);
+
 // [system, user].
 std::vector<ChatMessage> BuildFixPrompt(const FixContext& context, const PromptOptions& options);
 

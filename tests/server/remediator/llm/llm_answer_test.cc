@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "tests/testing/status_matchers.h"
 
 namespace remediator::remediation {
@@ -234,10 +236,16 @@ TEST(ParseLlmAnswerTest, FencedYamlManifestIsDiffed) {
   auto edit = ParseLlmAnswer(answer, "stop", Deployment());
   ASSERT_THAT(edit, IsOk());
   EXPECT_EQ(edit->form, "manifest");
-  // env was left out by the model: read as unchanged; metadata uid/resourceVersion too.
-  ASSERT_EQ(edit->changes.size(), 1u) << edit->explanation;
-  EXPECT_EQ(manifest::FormatFieldPath(edit->changes[0].path), MemoryPath());
-  EXPECT_EQ(edit->changes[0].value, "256Mi");
+  // The model left env out: that is a removal, proposed as one so that the guard judges it
+  // (metadata uid/resourceVersion are not read at all).
+  ASSERT_EQ(edit->changes.size(), 3u) << edit->explanation;
+  std::map<std::string, json> by_path;
+  for (const auto& c : edit->changes) by_path[manifest::FormatFieldPath(c.path)] = c.value;
+  EXPECT_EQ(by_path[MemoryPath()], "256Mi");
+  const std::string env = "spec.template.spec.containers[name=web].env[name=LOG_LEVEL]";
+  ASSERT_TRUE(by_path.count(env + ".value"));
+  EXPECT_TRUE(by_path[env + ".value"].is_null());
+  EXPECT_THAT(edit->explanation, HasSubstr("removes 2"));
 }
 
 TEST(ParseLlmAnswerTest, BareYamlManifestWithTrailingProse) {
@@ -245,8 +253,10 @@ TEST(ParseLlmAnswerTest, BareYamlManifestWithTrailingProse) {
                              "\nI raised the memory limit because of the OOMKilled event.";
   auto edit = ParseLlmAnswer(answer, "stop", Deployment());
   ASSERT_THAT(edit, IsOk());
-  ASSERT_EQ(edit->changes.size(), 1u);
-  EXPECT_EQ(edit->changes[0].value, "256Mi");
+  ASSERT_EQ(edit->changes.size(), 3u);  // the memory limit, and env's removal
+  bool memory = false;
+  for (const auto& c : edit->changes) memory = memory || c.value == "256Mi";
+  EXPECT_TRUE(memory);
 }
 
 TEST(ParseLlmAnswerTest, JsonManifestIsDiffed) {

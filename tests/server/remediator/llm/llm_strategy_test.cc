@@ -220,9 +220,16 @@ spec:
 ```
 
 This gives the container enough memory to avoid OOMKilled errors.)");
+  // The model dropped the liveness probe from its manifest: a removal the guard refuses, so
+  // the whole answer is refused rather than applied without its probe.
   auto proposal = Propose(OomEvidence());
-  ExpectMemoryProposal(proposal);
-  // The probe the model left out is not removed, and the masked secret is not written back.
+  ASSERT_THAT(proposal, IsOk());
+  v1::GuardVerdict verdict = Judge(*proposal);
+  EXPECT_FALSE(verdict.allowed());
+  std::string all;
+  for (const auto& v : verdict.violations()) all += v + "\n";
+  EXPECT_THAT(all, HasSubstr("removed-probe"));
+  // The masked secret is not written back.
   EXPECT_THAT(proposal->explanation, HasSubstr("whole manifest"));
 }
 

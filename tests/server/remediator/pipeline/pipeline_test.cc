@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 
+#include "absl/synchronization/mutex.h"
 #include "server/common/time_util.h"
 #include "server/remediator/adapters/sqlite_incident_store.h"
 #include "tests/testing/fake_classifier.h"
@@ -28,6 +29,9 @@ class FakePhone final : public Phone {
  public:
   absl::StatusOr<telephony::v1::CallRecord> PlaceCall(
       const telephony::v1::PlaceCallRequest& request) override {
+    absl::MutexLock lock(&mu_);  // the pipeline's call lane places calls from several threads
+    ++attempts;
+    if (down) return absl::UnavailableError("failed to connect to all addresses");
     if (auto it = by_key_.find(request.idempotency_key()); it != by_key_.end()) return it->second;
     rang.push_back(request.number());
     telephony::v1::CallRecord record;
@@ -52,9 +56,12 @@ class FakePhone final : public Phone {
   std::map<std::string, bool> answers;
   std::vector<std::string> rang;
   bool fail_after_ringing = false;
+  bool down = false;  // the Telephony service cannot be reached
+  int attempts = 0;
   Clock* clock = nullptr;
 
  private:
+  absl::Mutex mu_;
   std::map<std::string, telephony::v1::CallRecord> by_key_;
 };
 
@@ -109,10 +116,10 @@ class PipelineTest : public ::testing::Test {
     auto incident = store_->GetIncident(id);
     return incident.ok() ? incident->state() : v1::INCIDENT_STATE_UNSPECIFIED;
   }
-  std::unique_ptr<Pipeline> Make(const std::string& mode = "fix") {
+  std::unique_ptr<Pipeline> Make(remediation::Mode mode = remediation::Mode::kFix) {
     PipelineOptions options;
-    options.mode = mode;
-    return std::make_unique<Pipeline>(*store_, nullptr, nullptr, escalator_.get(), options);
+    options.modes.mode = mode;
+    return std::make_unique<Pipeline>(*store_, nullptr, nullptr, escalator_.get(), clock_, options);
   }
 
   std::filesystem::path dir_;
@@ -166,28 +173,120 @@ TEST_F(PipelineTest, ACallThatRangBeforeACrashIsNotPlacedTwice) {
   const std::string id = Unfixable();
   phone_.fail_after_ringing = true;
   auto pipeline = Make();
-  EXPECT_THAT(pipeline->RunOnce(), StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_THAT(pipeline->RunOnce(), IsOk());  // the failure is recorded as an attempt
   EXPECT_EQ(State(id), v1::INCIDENT_STATE_ESCALATING);
-  // A new pipeline (as after a restart) retries the same step with the same idempotency key.
+  // A new pipeline (as after a restart) retries after the backoff with the same idempotency
+  // key: the call that did ring is returned, not placed again.
   auto restarted = Make();
+  ASSERT_THAT(restarted->RunOnce(), IsOk());
+  EXPECT_EQ(phone_.attempts, 1) << "within the backoff nothing is retried";
+  clock_.Advance(oncall::Escalator::kFirstRetryDelay);
   ASSERT_THAT(restarted->RunOnce(), IsOk());
   EXPECT_EQ(phone_.rang.size(), 1u);
   EXPECT_EQ(State(id), v1::INCIDENT_STATE_ACKNOWLEDGED);
 }
 
+TEST_F(PipelineTest, TelephonyDownIsRetriedWithBackoffWithinTheCapsThenUnanswered) {
+  phone_.down = true;
+  const std::string id = Unfixable();
+  auto pipeline = Make();
+  // Ten minutes of passes every two seconds, as the background loop would make.
+  for (int i = 0; i < 300 && State(id) != v1::INCIDENT_STATE_UNANSWERED; ++i) {
+    ASSERT_THAT(pipeline->RunOnce(), IsOk());
+    clock_.Advance(absl::Seconds(2));
+  }
+  EXPECT_EQ(phone_.attempts, policy_.max_calls_per_incident);
+  EXPECT_TRUE(phone_.rang.empty());
+  EXPECT_EQ(State(id), v1::INCIDENT_STATE_UNANSWERED);
+  auto incident = store_->GetIncident(id);
+  ASSERT_THAT(incident, IsOk());
+  EXPECT_THAT(incident->transitions().rbegin()->note(), HasSubstr("escalation failed"));
+  EXPECT_THAT(incident->transitions().rbegin()->note(), HasSubstr("failed to connect"));
+  CallFilter filter;
+  filter.incident_id = id;
+  auto calls = store_->ListCalls(filter);
+  ASSERT_THAT(calls, IsOk());
+  ASSERT_EQ(calls->calls.size(), 3u);
+  for (const auto& c : calls->calls) {
+    EXPECT_EQ(c.outcome(), telephony::v1::CALL_OUTCOME_FAILED);
+    EXPECT_EQ(c.number(), "sip:alice@127.0.0.1:5070") << "the unreached person is tried again";
+  }
+  // The attempts were spaced by the backoff (10 s, then 20 s), not every pass.
+  EXPECT_GE(FromProtoTime(calls->calls[0].call_time()) - FromProtoTime(calls->calls[1].call_time()),
+            absl::Seconds(20));
+  EXPECT_GE(FromProtoTime(calls->calls[1].call_time()) - FromProtoTime(calls->calls[2].call_time()),
+            absl::Seconds(10));
+}
+
+TEST_F(PipelineTest, OneFailureSeenThreeWaysIsOneCall) {
+  phone_.answers = {{"sip:alice@127.0.0.1:5070", true}};
+  // A crash loop, an error log line and a failing probe of one workload: three incidents.
+  std::vector<DetectionToRecord> records;
+  for (v1::ErrorClass c :
+       {v1::ERROR_CLASS_CRASH_LOOP, v1::ERROR_CLASS_APP_ERROR_LOG, v1::ERROR_CLASS_PROBE_FAILURE}) {
+    DetectionToRecord r;
+    r.detection = MakeDetection("app", "reports", c);
+    r.detection.set_fixable_by_manifest(false);
+    r.fingerprint = "app/reports/" + std::to_string(c);
+    r.severity = "critical";
+    r.seen = clock_.Now();
+    clock_.Advance(absl::Seconds(1));
+    records.push_back(r);
+  }
+  auto recorded = store_->RecordDetections(records);
+  ASSERT_THAT(recorded, IsOk());
+  auto pipeline = Make();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_THAT(pipeline->RunOnce(), IsOk());
+    clock_.Advance(absl::Seconds(30));
+  }
+  EXPECT_EQ(phone_.rang.size(), 1u) << "one failure, one call";
+  for (const auto& r : *recorded) {
+    EXPECT_EQ(State(r.incident.id()), v1::INCIDENT_STATE_ACKNOWLEDGED) << r.incident.id();
+  }
+  auto follower = store_->GetIncident((*recorded)[2].incident.id());
+  ASSERT_THAT(follower, IsOk());
+  EXPECT_THAT(follower->transitions().rbegin()->note(), HasSubstr("escalated together with"));
+}
+
+TEST_F(PipelineTest, ManyIncidentsArePagedToTheEnd) {
+  phone_.answers = {{"sip:alice@127.0.0.1:5070", true}};
+  std::vector<DetectionToRecord> records;
+  for (int i = 0; i < 1205; ++i) {
+    DetectionToRecord r;
+    r.detection = MakeDetection("app", "w" + std::to_string(i), v1::ERROR_CLASS_IMAGE_PULL);
+    r.detection.set_fixable_by_manifest(false);
+    r.fingerprint = "app/w" + std::to_string(i);
+    r.severity = "critical";
+    r.seen = clock_.Now();
+    records.push_back(r);
+  }
+  ASSERT_THAT(store_->RecordDetections(records), IsOk());
+  // One pass reads every page: no incident is left open (each escalates, and the caps end most
+  // of them unanswered).
+  IncidentFilter open;
+  open.state = v1::INCIDENT_STATE_OPEN;
+  open.page_size = 1000;
+  auto with_calls = Make();
+  ASSERT_THAT(with_calls->RunOnce(), IsOk());
+  auto still_open = store_->ListIncidents(open);
+  ASSERT_THAT(still_open, IsOk());
+  EXPECT_TRUE(still_open->incidents.empty()) << still_open->incidents.size() << " left open";
+}
+
 TEST_F(PipelineTest, ObserveAndSuggestModesPlaceNoCall) {
   const std::string id = Unfixable();
-  ASSERT_THAT(Make("observe")->RunOnce(), IsOk());
-  ASSERT_THAT(Make("suggest")->RunOnce(), IsOk());
+  ASSERT_THAT(Make(remediation::Mode::kObserve)->RunOnce(), IsOk());
+  ASSERT_THAT(Make(remediation::Mode::kSuggest)->RunOnce(), IsOk());
   EXPECT_EQ(State(id), v1::INCIDENT_STATE_OPEN);
   EXPECT_TRUE(phone_.rang.empty());
   PipelineOptions options;
-  options.mode = "fix";
-  options.namespace_modes["app"] = "observe";
-  Pipeline per_namespace(*store_, nullptr, nullptr, escalator_.get(), options);
+  options.modes.mode = remediation::Mode::kFix;
+  options.modes.namespaces["app"] = remediation::Mode::kObserve;
+  Pipeline per_namespace(*store_, nullptr, nullptr, escalator_.get(), clock_, options);
   ASSERT_THAT(per_namespace.RunOnce(), IsOk());
   EXPECT_EQ(State(id), v1::INCIDENT_STATE_OPEN);
-  EXPECT_EQ(per_namespace.ModeFor("other"), "fix");
+  EXPECT_EQ(per_namespace.ModeFor("other"), remediation::Mode::kFix);
 }
 
 TEST_F(PipelineTest, QuietHoursHoldLowSeverityCalls) {

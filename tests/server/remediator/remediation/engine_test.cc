@@ -12,7 +12,8 @@
 #include "server/kubesim/kubesim.h"
 #include "server/remediator/adapters/kube/kube_api_cluster.h"
 #include "server/remediator/adapters/sqlite_incident_store.h"
-#include "server/remediator/core/remediation/playbooks.h"
+#include "server/remediator/core/remediation/playbooks/playbook_strategy.h"
+#include "tests/server/remediator/remediation/engine_harness.h"
 #include "tests/testing/status_matchers.h"
 
 namespace remediator::remediation {
@@ -59,111 +60,9 @@ json Deployment(const std::string& name, const std::string& image, const std::st
                      memory + R"("}}}]}}}})");
 }
 
-// The simulator's time, moved by the engine's waits.
-class SimClock final : public Clock {
- public:
-  explicit SimClock(kubesim::KubeSim& sim) : sim_(sim) {}
-  absl::Time Now() const override { return sim_.Now(); }
-  void SleepFor(absl::Duration d) override { sim_.AdvanceClock(d); }
-
- private:
-  kubesim::KubeSim& sim_;
-};
-
-class FixedManifests final : public ManifestSource {
- public:
-  absl::StatusOr<ManifestRecord> Find(const v1::WorkloadRef& workload) override {
-    auto it = records.find(workload.name());
-    if (it == records.end()) return absl::NotFoundError("not in the repository");
-    return it->second;
-  }
-  std::map<std::string, ManifestRecord> records;
-};
-
-class EngineTest : public ::testing::Test {
+class EngineTest : public EngineHarness {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("engine_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    kubesim::KubeSimOptions options;
-    options.world_yaml = kWorld;
-    options.manual_clock = true;
-    auto sim = kubesim::KubeSim::Start(options);
-    ASSERT_THAT(sim, IsOk());
-    sim_ = *std::move(sim);
-    ASSERT_THAT(sim_->WriteKubeconfig((dir_ / "kubeconfig").string()), IsOk());
-    kube::KubeconfigOptions kubeconfig;
-    kubeconfig.explicit_path = (dir_ / "kubeconfig").string();
-    auto cluster = kube::KubeApiCluster::FromKubeconfig(kubeconfig);
-    ASSERT_THAT(cluster, IsOk());
-    cluster_ = *std::move(cluster);
-    auto store = SqliteIncidentStore::Open((dir_ / "r.db").string());
-    ASSERT_THAT(store, IsOk());
-    store_ = *std::move(store);
-    clock_ = std::make_unique<SimClock>(*sim_);
-    options_.verify_window = absl::Seconds(60);
-    options_.poll_interval = absl::Seconds(5);
-    options_.rollout_timeout = absl::Minutes(5);
-  }
-  void TearDown() override {
-    engine_.reset();
-    cluster_.reset();
-    sim_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  std::unique_ptr<RemediationEngine> MakeEngine(ManifestSource* manifests = nullptr) {
-    return std::make_unique<RemediationEngine>(*store_, *cluster_, manifests,
-                                               std::vector<FixStrategy*>{&playbooks_}, guard_,
-                                               *clock_, options_);
-  }
-
-  void Deploy(const json& deployment) {
-    ASSERT_THAT(sim_->Apply(deployment.dump()), IsOk());
-    sim_->AdvanceClock(absl::Seconds(40));
-  }
-
-  std::string Incident(const std::string& name, v1::ErrorClass error_class) {
-    DetectionToRecord r;
-    r.detection.set_error_class(error_class);
-    r.detection.mutable_workload()->set_namespace_("app");
-    r.detection.mutable_workload()->set_kind("Deployment");
-    r.detection.mutable_workload()->set_name(name);
-    r.detection.mutable_workload()->set_container(name);
-    r.detection.set_reason("test");
-    r.detection.set_summary("test incident");
-    r.fingerprint = name + "/" + std::to_string(error_class);
-    r.seen = sim_->Now();
-    auto recorded = store_->RecordDetections({r});
-    EXPECT_THAT(recorded, IsOk());
-    return recorded.ok() ? (*recorded)[0].incident.id() : "";
-  }
-
-  json Live(const std::string& name) {
-    auto d = sim_->Get("deployments", "app", name);
-    EXPECT_THAT(d, IsOk());
-    return d.value_or(json());
-  }
-  static std::string Memory(const json& d) {
-    return d["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"];
-  }
-  v1::IncidentState State(const std::string& id) {
-    auto incident = store_->GetIncident(id);
-    return incident.ok() ? incident->state() : v1::INCIDENT_STATE_UNSPECIFIED;
-  }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<kubesim::KubeSim> sim_;
-  std::unique_ptr<kube::KubeApiCluster> cluster_;
-  std::unique_ptr<SqliteIncidentStore> store_;
-  std::unique_ptr<SimClock> clock_;
-  PlaybookStrategy playbooks_;
-  Guard guard_;
-  EngineOptions options_;
-  std::unique_ptr<RemediationEngine> engine_;
+  std::string World() const override { return kWorld; }
 };
 
 TEST_F(EngineTest, SeedScenarioOomIsFixedByThePlaybookAndVerified) {
@@ -179,12 +78,12 @@ TEST_F(EngineTest, SeedScenarioOomIsFixedByThePlaybookAndVerified) {
   EXPECT_TRUE(attempt->guard().allowed());
   EXPECT_THAT(attempt->dry_run_result(), HasSubstr("accepted"));
   EXPECT_THAT(attempt->diff(), HasSubstr("+"));
-  EXPECT_THAT(attempt->diff(), HasSubstr("32Mi"));
+  EXPECT_THAT(attempt->diff(), HasSubstr("64Mi"));
   ASSERT_EQ(attempt->changes_size(), 1);
   EXPECT_EQ(attempt->changes(0).old_value_json(), "\"4Mi\"");
   EXPECT_FALSE(attempt->pr_possible());
   EXPECT_THAT(attempt->explanation(), HasSubstr("no pull request can follow"));
-  EXPECT_EQ(Memory(Live("nginx")), "32Mi");
+  EXPECT_EQ(Memory(Live("nginx")), "64Mi");
   EXPECT_EQ(State(id), v1::INCIDENT_STATE_VERIFIED);
   std::string evidence;
   for (const auto& e : attempt->verification_evidence()) evidence += e + "\n";
@@ -241,7 +140,7 @@ TEST_F(EngineTest, SuggestModeRecordsTheProposalAndAppliesNothing) {
   auto attempt = MakeEngine()->AttemptFix(request);
   ASSERT_THAT(attempt, IsOk());
   EXPECT_EQ(attempt->status(), v1::FIX_STATUS_PROPOSED);
-  EXPECT_EQ(attempt->changes(0).new_value_json(), "\"32Mi\"");
+  EXPECT_EQ(attempt->changes(0).new_value_json(), "\"64Mi\"");
   EXPECT_EQ(Memory(Live("nginx")), "4Mi");
   EXPECT_EQ(State(id), v1::INCIDENT_STATE_OPEN);
   auto attempts = store_->ListFixAttempts(id);
@@ -293,7 +192,7 @@ TEST_F(EngineTest, RepositoryManifestGivesAFileDiffAndAllowsAPullRequest) {
   EXPECT_EQ(attempt->manifest_commit(), "0123abcd");
   EXPECT_THAT(attempt->diff(), HasSubstr("--- a/app/nginx.yaml"));
   EXPECT_THAT(attempt->diff(), HasSubstr("-            memory: 4Mi  # too small\n"
-                                         "+            memory: 32Mi  # too small\n"));
+                                         "+            memory: 64Mi  # too small\n"));
 }
 
 TEST_F(EngineTest, CrashBetweenApplyAndVerificationIsResumedOnRestart) {
@@ -335,6 +234,82 @@ TEST_F(EngineTest, CrashBetweenApplyAndVerificationIsResumedOnRestart) {
   EXPECT_EQ(resumed->status(), v1::FIX_STATUS_VERIFIED) << resumed->DebugString();
   EXPECT_EQ(State(id), v1::INCIDENT_STATE_VERIFIED);
   EXPECT_EQ(Memory(Live("nginx")), "64Mi");
+}
+
+// The simulator's clock, with a hook run at every wait (to cancel the engine mid-verification).
+class HookedClock final : public Clock {
+ public:
+  HookedClock(Clock& inner, std::function<void(int)> hook) : inner_(inner), hook_(hook) {}
+  absl::Time Now() const override { return inner_.Now(); }
+  void SleepFor(absl::Duration d) override {
+    hook_(++waits_);
+    inner_.SleepFor(d);
+  }
+
+ private:
+  Clock& inner_;
+  std::function<void(int)> hook_;
+  int waits_ = 0;
+};
+
+TEST_F(EngineTest, ShutdownDuringVerificationParksTheAttemptAndTheNextStartResumesIt) {
+  Deploy(Deployment("nginx", "nginx:1.27", "4Mi"));
+  const std::string id = Incident("nginx", v1::ERROR_CLASS_OOM_KILLED);
+  RemediationEngine* engine_ptr = nullptr;
+  // Cancelled at the third wait: after the apply, inside the verification.
+  HookedClock clock(*clock_, [&](int wait) {
+    if (wait == 3) engine_ptr->Cancel();
+  });
+  RemediationEngine engine(*store_, *cluster_, nullptr, {&playbooks_}, guard_, clock, options_);
+  engine_ptr = &engine;
+  v1::AttemptFixRequest request;
+  request.set_incident_id(id);
+  auto attempt = engine.AttemptFix(request);
+  ASSERT_THAT(attempt, IsOk());
+  EXPECT_EQ(attempt->status(), v1::FIX_STATUS_VERIFYING) << attempt->DebugString();
+  auto stored = store_->GetFixAttempt(attempt->id());
+  ASSERT_THAT(stored, IsOk());
+  EXPECT_EQ(stored->status(), v1::FIX_STATUS_VERIFYING);
+  EXPECT_EQ(State(id), v1::INCIDENT_STATE_FIXING) << "parked, not failed";
+  EXPECT_EQ(Memory(Live("nginx")), "64Mi") << "nothing rolled back on shutdown";
+  // No new attempt starts on a cancelled engine.
+  EXPECT_THAT(engine.AttemptFix(request), StatusIs(absl::StatusCode::kUnavailable));
+
+  // The next start: the workload is reserved before anything else runs, then resumed.
+  auto next = MakeEngine();
+  auto reserved = next->ReserveInterrupted();
+  ASSERT_THAT(reserved, IsOk());
+  EXPECT_THAT(*reserved, ::testing::ElementsAre(id));
+  EXPECT_THAT(next->AttemptFix(request), StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_THAT(next->ResumeReserved(*reserved), IsOk());
+  auto resumed = store_->GetFixAttempt(attempt->id());
+  ASSERT_THAT(resumed, IsOk());
+  EXPECT_EQ(resumed->status(), v1::FIX_STATUS_VERIFIED) << resumed->DebugString();
+  EXPECT_EQ(State(id), v1::INCIDENT_STATE_VERIFIED);
+}
+
+TEST_F(EngineTest, ConfiguredModeIsACeilingAndUnknownModesAreInvalid) {
+  Deploy(Deployment("nginx", "nginx:1.27", "4Mi"));
+  const std::string id = Incident("nginx", v1::ERROR_CLASS_OOM_KILLED);
+  v1::AttemptFixRequest request;
+  request.set_incident_id(id);
+  request.set_mode(static_cast<v1::FixMode>(999));
+  EXPECT_THAT(MakeEngine()->AttemptFix(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("999")));
+  options_.modes.mode = Mode::kObserve;
+  request.set_mode(v1::FIX_MODE_APPLY);
+  EXPECT_THAT(MakeEngine()->AttemptFix(request),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("observe")));
+  options_.modes.mode = Mode::kFix;
+  options_.modes.namespaces["app"] = Mode::kSuggest;
+  EXPECT_THAT(MakeEngine()->AttemptFix(request),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("never for more")));
+  EXPECT_EQ(Memory(Live("nginx")), "4Mi");
+  request.set_mode(v1::FIX_MODE_UNSPECIFIED);  // the ceiling: suggest
+  auto attempt = MakeEngine()->AttemptFix(request);
+  ASSERT_THAT(attempt, IsOk());
+  EXPECT_EQ(attempt->status(), v1::FIX_STATUS_PROPOSED);
+  EXPECT_EQ(Memory(Live("nginx")), "4Mi");
 }
 
 TEST_F(EngineTest, CrashedAttemptThatDoesNotHoldIsRolledBackOnRestart) {

@@ -123,6 +123,30 @@ TEST_F(SqliteIncidentStoreTest, RepeatsJoinOneIncidentWithCountsAndTimes) {
   EXPECT_NE((*other)[0].incident.id(), (*first)[0].incident.id());
 }
 
+TEST_F(SqliteIncidentStoreTest, AFixableDetectionJoiningMakesTheIncidentFixable) {
+  auto store = SqliteIncidentStore::Open(path_);
+  ASSERT_THAT(store, IsOk());
+  DetectionToRecord backoff = Record("app", "web", v1::ERROR_CLASS_CRASH_LOOP, t0_);
+  backoff.detection.set_fixable_by_manifest(false);
+  auto first = (*store)->RecordDetections({backoff});
+  ASSERT_THAT(first, IsOk());
+  EXPECT_FALSE((*first)[0].incident.fixable_by_manifest());
+  DetectionToRecord status =
+      Record("app", "web", v1::ERROR_CLASS_CRASH_LOOP, t0_ + absl::Seconds(1));
+  status.detection.set_fixable_by_manifest(true);
+  auto joined = (*store)->RecordDetections({status});
+  ASSERT_THAT(joined, IsOk());
+  EXPECT_EQ((*joined)[0].incident.id(), (*first)[0].incident.id());
+  EXPECT_TRUE((*joined)[0].incident.fixable_by_manifest());
+  // A later not-fixable detection (another BackOff) does not take it back.
+  auto again = (*store)->RecordDetections({backoff});
+  ASSERT_THAT(again, IsOk());
+  EXPECT_TRUE((*again)[0].incident.fixable_by_manifest());
+  auto stored = (*store)->GetIncident((*first)[0].incident.id());
+  ASSERT_THAT(stored, IsOk());
+  EXPECT_TRUE(stored->fixable_by_manifest());
+}
+
 TEST_F(SqliteIncidentStoreTest, NoneClassIsRejectedAndNothingStored) {
   auto store = SqliteIncidentStore::Open(path_);
   ASSERT_THAT(store, IsOk());
