@@ -370,6 +370,25 @@ void ValidateOtherKinds(const ResourceType& type, const json& obj, std::vector<F
   }
 }
 
+// Fields the apiserver forbids changing after creation.
+absl::Status ValidateUpdate(const ResourceType& type, const json& current, const json& updated) {
+  if (type.resource != "persistentvolumeclaims") return absl::OkStatus();
+  json before = current.value("spec", json::object()),
+       after = updated.value("spec", json::object());
+  for (json* spec : {&before, &after}) {
+    if (spec->contains("resources")) (*spec)["resources"].erase("requests");
+    spec->erase("volumeAttributesClassName");
+  }
+  // The binder fills volumeName; a claim that names none yet may be given one.
+  if (!before.contains("volumeName")) after.erase("volumeName");
+  if (Normalize(before) == Normalize(after)) return absl::OkStatus();
+  return InvalidError("PersistentVolumeClaim", current["metadata"].value("name", ""),
+                      {{"spec",
+                        "Forbidden: spec is immutable after creation except resources.requests "
+                        "and volumeAttributesClassName for bound claims",
+                        "FieldValueForbidden"}});
+}
+
 }  // namespace
 
 void Cluster::ApplyDefaults(const ResourceType& type, json* obj) const {
@@ -535,6 +554,7 @@ absl::StatusOr<json> Cluster::Finish(const ResourceType& type, const std::string
   }
   ApplyDefaults(type, &updated);
   RETURN_IF_ERROR(Validate(type, updated));
+  if (!status_only) RETURN_IF_ERROR(ValidateUpdate(type, current, updated));
   auto result = store_.Update(StorageResource(type), updated, expected_rv, opts.dry_run);
   if (!result.ok()) {
     if (absl::IsAborted(result.status())) return ConflictError(type.GroupResource(), name);

@@ -122,6 +122,13 @@ absl::StatusOr<Selectors> ParseSelectors(const httplib::Request& req) {
 WriteOptions WriteOpts(const httplib::Request& req) {
   WriteOptions o;
   o.dry_run = Param(req, "dryRun") == "All";
+  if (req.method == "DELETE" && !req.body.empty()) {
+    // kubectl delete sends DeleteOptions in the body: {"kind":"DeleteOptions","dryRun":["All"]}.
+    json options = json::parse(req.body, nullptr, false);
+    if (options.is_object() && options.contains("dryRun") && options["dryRun"].is_array()) {
+      for (const json& v : options["dryRun"]) o.dry_run |= v == "All";
+    }
+  }
   o.field_manager = Param(req, "fieldManager");
   o.force = BoolParam(req, "force");
   return o;

@@ -149,6 +149,26 @@ bool SyncClaim(Cluster& cluster, const json& pvc) {
   return Bind(cluster, pvc, pv);
 }
 
+// Bound volumes whose claim is gone: deleted (reclaim policy Delete) or Released.
+bool ReleaseVolumes(Store& store) {
+  bool changed = false;
+  for (const json& pv : store.List("persistentvolumes", "")) {
+    if (pv.value("status", json::object()).value("phase", "") != "Bound") continue;
+    const json& ref = pv["spec"].value("claimRef", json::object());
+    std::optional<json> pvc =
+        store.Get("persistentvolumeclaims", ref.value("namespace", ""), ref.value("name", ""));
+    if (pvc && (*pvc)["metadata"].value("uid", "") == ref.value("uid", "")) continue;
+    if (pv["spec"].value("persistentVolumeReclaimPolicy", "") == "Delete") {
+      changed |= store.Delete("persistentvolumes", "", pv["metadata"].value("name", "")).ok();
+    } else {
+      json released = pv;
+      released["status"] = {{"phase", "Released"}};
+      changed |= store.Update("persistentvolumes", released).ok();
+    }
+  }
+  return changed;
+}
+
 }  // namespace
 
 std::string DefaultStorageClass(const Store& store) {
@@ -171,6 +191,7 @@ bool ReconcileStorage(Cluster& cluster) {
       changed |= store.Update("persistentvolumes", updated).ok();
     }
   }
+  changed |= ReleaseVolumes(store);
   for (const json& pvc : store.List("persistentvolumeclaims", "")) {
     const json& status = pvc.value("status", json::object());
     if (status.value("phase", "") == "Bound") continue;
