@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "re2/re2.h"
 #include "server/common/status_macros.h"
+#include "server/kubesim/api_controllers.h"
 #include "server/kubesim/api_error.h"
 #include "server/kubesim/cluster.h"
 #include "server/kubesim/k8s_util.h"
@@ -20,8 +21,21 @@ std::string KindGroup(const ResourceType& t) {
 }
 
 bool HasStatusSubresource(const ResourceType& t) {
-  return t.resource == "pods" || t.resource == "deployments" || t.resource == "replicasets" ||
-         t.resource == "namespaces" || t.resource == "nodes";
+  static const std::set<std::string>* with_status =
+      new std::set<std::string>{"pods",
+                                "deployments",
+                                "replicasets",
+                                "namespaces",
+                                "nodes",
+                                "persistentvolumeclaims",
+                                "persistentvolumes",
+                                "services",
+                                "jobs",
+                                "cronjobs",
+                                "poddisruptionbudgets",
+                                "ingresses",
+                                "resourcequotas"};
+  return with_status->count(t.resource) > 0;
 }
 
 void DefaultContainer(json* c) {
@@ -234,6 +248,147 @@ absl::StatusOr<json> RetryOnRace(bool user_rv, const std::function<absl::StatusO
   return result;
 }
 
+void DefaultService(const std::string& ns, const std::string& name, json* spec) {
+  std::string type = spec->value("type", "ClusterIP");
+  if (type == "ExternalName") return;
+  if (!spec->contains("sessionAffinity")) (*spec)["sessionAffinity"] = "None";
+  if (!spec->contains("internalTrafficPolicy")) (*spec)["internalTrafficPolicy"] = "Cluster";
+  if (!spec->contains("ipFamilies")) (*spec)["ipFamilies"] = {"IPv4"};
+  if (!spec->contains("ipFamilyPolicy")) (*spec)["ipFamilyPolicy"] = "SingleStack";
+  if (spec->contains("clusterIP") && !spec->contains("clusterIPs")) {
+    (*spec)["clusterIPs"] = {(*spec)["clusterIP"]};
+  }
+  bool node_ports = type == "NodePort" || type == "LoadBalancer";
+  if (node_ports && !spec->contains("externalTrafficPolicy")) {
+    (*spec)["externalTrafficPolicy"] = "Cluster";
+  }
+  if (type == "LoadBalancer" && !spec->contains("allocateLoadBalancerNodePorts")) {
+    (*spec)["allocateLoadBalancerNodePorts"] = true;
+  }
+  if (!spec->contains("ports")) return;
+  for (json& p : (*spec)["ports"]) {
+    if (!p.is_object()) continue;
+    if (!p.contains("protocol")) p["protocol"] = "TCP";
+    if (!p.contains("targetPort")) p["targetPort"] = p.value("port", 0);
+    if (node_ports && !p.contains("nodePort")) {
+      p["nodePort"] = 30000 + Fnv32a(absl::StrCat(ns, "/", name, "/", p.value("port", 0))) % 2768;
+    }
+  }
+}
+
+void DefaultJobSpec(const std::string& job_name, json* spec) {
+  if (!spec->is_object()) return;
+  if (!spec->contains("parallelism")) (*spec)["parallelism"] = 1;
+  if (!spec->contains("completions")) (*spec)["completions"] = 1;
+  if (!spec->contains("backoffLimit")) (*spec)["backoffLimit"] = 6;
+  if (!spec->contains("completionMode")) (*spec)["completionMode"] = "NonIndexed";
+  if (!spec->contains("suspend")) (*spec)["suspend"] = false;
+  if (!spec->contains("podReplacementPolicy")) {
+    (*spec)["podReplacementPolicy"] = "TerminatingOrFailed";
+  }
+  json& tmpl = (*spec)["template"];
+  if (!tmpl.is_object()) tmpl = json::object();
+  if (!job_name.empty()) {
+    tmpl["metadata"]["labels"]["job-name"] = job_name;
+    tmpl["metadata"]["labels"]["batch.kubernetes.io/job-name"] = job_name;
+  }
+  DefaultPodSpec(&tmpl["spec"]);
+}
+
+// Defaults of the kinds beyond workloads (storage, networking, batch, scheduling).
+void DefaultOtherKinds(const ResourceType& type, const std::string& default_class, json* obj) {
+  json& meta = (*obj)["metadata"];
+  const std::string& r = type.resource;
+  if (r == "services") {
+    DefaultService(meta.value("namespace", ""), meta.value("name", ""), &(*obj)["spec"]);
+    if ((*obj)["spec"].value("type", "") == "LoadBalancer" && !obj->contains("status")) {
+      (*obj)["status"] = {{"loadBalancer", json::object()}};
+    }
+  } else if (r == "persistentvolumeclaims") {
+    json& spec = (*obj)["spec"];
+    if (!spec.contains("storageClassName") && !default_class.empty()) {
+      spec["storageClassName"] = default_class;
+    }
+    if (!spec.contains("volumeMode")) spec["volumeMode"] = "Filesystem";
+    if (!obj->contains("status")) (*obj)["status"] = {{"phase", "Pending"}};
+  } else if (r == "persistentvolumes") {
+    json& spec = (*obj)["spec"];
+    if (!spec.contains("persistentVolumeReclaimPolicy")) {
+      spec["persistentVolumeReclaimPolicy"] = "Retain";
+    }
+    if (!spec.contains("volumeMode")) spec["volumeMode"] = "Filesystem";
+    if (!obj->contains("status")) (*obj)["status"] = {{"phase", "Pending"}};
+  } else if (r == "storageclasses") {
+    if (!obj->contains("reclaimPolicy")) (*obj)["reclaimPolicy"] = "Delete";
+    if (!obj->contains("volumeBindingMode")) (*obj)["volumeBindingMode"] = "Immediate";
+  } else if (r == "jobs") {
+    DefaultJobSpec(meta.value("name", ""), &(*obj)["spec"]);
+    if (!obj->contains("status")) (*obj)["status"] = json::object();
+  } else if (r == "cronjobs") {
+    json& spec = (*obj)["spec"];
+    if (!spec.contains("concurrencyPolicy")) spec["concurrencyPolicy"] = "Allow";
+    if (!spec.contains("suspend")) spec["suspend"] = false;
+    if (!spec.contains("successfulJobsHistoryLimit")) spec["successfulJobsHistoryLimit"] = 3;
+    if (!spec.contains("failedJobsHistoryLimit")) spec["failedJobsHistoryLimit"] = 1;
+    if (spec.contains("jobTemplate")) DefaultJobSpec("", &spec["jobTemplate"]["spec"]);
+    if (!obj->contains("status")) (*obj)["status"] = json::object();
+  } else if (r == "priorityclasses") {
+    if (!obj->contains("preemptionPolicy")) (*obj)["preemptionPolicy"] = "PreemptLowerPriority";
+  } else if (r == "ingresses") {
+    if (!obj->contains("status")) (*obj)["status"] = {{"loadBalancer", json::object()}};
+  } else if (r == "resourcequotas") {
+    if (!obj->contains("status") && obj->contains("spec")) {
+      (*obj)["status"] = {{"hard", (*obj)["spec"].value("hard", json::object())}};
+    }
+  }
+}
+
+void ValidateOtherKinds(const ResourceType& type, const json& obj, std::vector<FieldCause>* out) {
+  const std::string& r = type.resource;
+  if (r == "rolebindings" || r == "clusterrolebindings") {
+    const json& ref = obj.value("roleRef", json::object());
+    if (ref.value("name", "").empty()) {
+      out->push_back({"roleRef.name", "Required value", "FieldValueRequired"});
+    }
+    std::string kind = ref.value("kind", "");
+    if (kind != "ClusterRole" && (kind != "Role" || r == "clusterrolebindings")) {
+      out->push_back({"roleRef.kind",
+                      absl::StrCat("Unsupported value: \"", kind, "\": supported values: ",
+                                   r == "rolebindings" ? "\"Role\", " : "", "\"ClusterRole\""),
+                      "FieldValueNotSupported"});
+    }
+  } else if (r == "persistentvolumeclaims") {
+    const json& spec = obj.value("spec", json::object());
+    if (spec.value("accessModes", json::array()).empty()) {
+      out->push_back({"spec.accessModes", "Required value: at least 1 access mode is required",
+                      "FieldValueRequired"});
+    }
+    const json& res = spec.value("resources", json::object());
+    if (!res.value("requests", json::object()).contains("storage")) {
+      out->push_back({"spec.resources[storage]", "Required value", "FieldValueRequired"});
+    }
+  }
+}
+
+// Fields the apiserver forbids changing after creation.
+absl::Status ValidateUpdate(const ResourceType& type, const json& current, const json& updated) {
+  if (type.resource != "persistentvolumeclaims") return absl::OkStatus();
+  json before = current.value("spec", json::object()),
+       after = updated.value("spec", json::object());
+  for (json* spec : {&before, &after}) {
+    if (spec->contains("resources")) (*spec)["resources"].erase("requests");
+    spec->erase("volumeAttributesClassName");
+  }
+  // The binder fills volumeName; a claim that names none yet may be given one.
+  if (!before.contains("volumeName")) after.erase("volumeName");
+  if (Normalize(before) == Normalize(after)) return absl::OkStatus();
+  return InvalidError("PersistentVolumeClaim", current["metadata"].value("name", ""),
+                      {{"spec",
+                        "Forbidden: spec is immutable after creation except resources.requests "
+                        "and volumeAttributesClassName for bound claims",
+                        "FieldValueForbidden"}});
+}
+
 }  // namespace
 
 void Cluster::ApplyDefaults(const ResourceType& type, json* obj) const {
@@ -273,9 +428,11 @@ void Cluster::ApplyDefaults(const ResourceType& type, json* obj) const {
   } else if (type.resource == "services") {
     json& spec = (*obj)["spec"];
     if (!spec.contains("type")) spec["type"] = "ClusterIP";
-    if (!spec.contains("clusterIP"))
+    if (!spec.contains("clusterIP") && spec["type"] != "ExternalName")
       spec["clusterIP"] = "10.96.0." + std::to_string(10 + (Fnv32a(meta.value("name", "")) % 200));
   }
+  DefaultOtherKinds(
+      type, type.resource == "persistentvolumeclaims" ? DefaultStorageClass(store_) : "", obj);
 }
 
 absl::Status Cluster::Validate(const ResourceType& type, const json& obj) const {
@@ -324,6 +481,7 @@ absl::Status Cluster::Validate(const ResourceType& type, const json& obj) const 
   } else if (type.resource == "pods") {
     ValidatePodSpec(obj.contains("spec") ? obj["spec"] : json::object(), "spec", &causes);
   }
+  ValidateOtherKinds(type, obj, &causes);
   if (!causes.empty()) return InvalidError(KindGroup(type), name, causes);
   return absl::OkStatus();
 }
@@ -396,6 +554,7 @@ absl::StatusOr<json> Cluster::Finish(const ResourceType& type, const std::string
   }
   ApplyDefaults(type, &updated);
   RETURN_IF_ERROR(Validate(type, updated));
+  if (!status_only) RETURN_IF_ERROR(ValidateUpdate(type, current, updated));
   auto result = store_.Update(StorageResource(type), updated, expected_rv, opts.dry_run);
   if (!result.ok()) {
     if (absl::IsAborted(result.status())) return ConflictError(type.GroupResource(), name);

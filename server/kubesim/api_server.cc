@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,9 @@
 #include "server/kubesim/api_error.h"
 #include "server/kubesim/k8s_util.h"
 #include "server/kubesim/patch.h"
+#include "server/kubesim/protobuf_codec.h"
+#include "server/kubesim/rbac.h"
+#include "server/kubesim/reviews.h"
 #include "server/kubesim/tables.h"
 
 namespace remediator::kubesim {
@@ -118,9 +122,64 @@ absl::StatusOr<Selectors> ParseSelectors(const httplib::Request& req) {
 WriteOptions WriteOpts(const httplib::Request& req) {
   WriteOptions o;
   o.dry_run = Param(req, "dryRun") == "All";
+  if (req.method == "DELETE" && !req.body.empty()) {
+    // kubectl delete sends DeleteOptions in the body: {"kind":"DeleteOptions","dryRun":["All"]}.
+    json options = json::parse(req.body, nullptr, false);
+    if (options.is_object() && options.contains("dryRun") && options["dryRun"].is_array()) {
+      for (const json& v : options["dryRun"]) o.dry_run |= v == "All";
+    }
+  }
   o.field_manager = Param(req, "fieldManager");
   o.force = BoolParam(req, "force");
   return o;
+}
+
+// A request body as JSON: kubectl's typed clients send protobuf (see protobuf_codec.h), every
+// other client JSON. 400 for a malformed body, 415 for a protobuf kind kubesim cannot decode.
+absl::StatusOr<json> ParseBody(const httplib::Request& req) {
+  if (IsProtobufContentType(req.get_header_value("Content-Type"))) {
+    auto obj = DecodeProtobufObject(req.body);
+    if (obj.ok()) return obj;
+    if (absl::IsUnimplemented(obj.status())) {
+      return ApiError(415, "UnsupportedMediaType", std::string(obj.status().message()));
+    }
+    return BadRequestError(std::string(obj.status().message()));
+  }
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) return BadRequestError("the body of the request is not valid JSON");
+  return body;
+}
+
+// The identity of a request: the admin, or whom it impersonates (`kubectl --as`, `--as-group`).
+UserInfo Requester(const httplib::Request& req) {
+  std::string user = req.get_header_value("Impersonate-User");
+  if (user.empty()) return AdminUser();
+  std::vector<std::string> groups;
+  for (size_t i = 0; i < req.get_header_value_count("Impersonate-Group"); ++i) {
+    groups.push_back(req.get_header_value("Impersonate-Group", i));
+  }
+  return ImpersonatedUser(user, groups);
+}
+
+std::string VerbOf(const httplib::Request& req, bool named) {
+  const std::string& m = req.method;
+  if (m == "GET") return named ? "get" : (BoolParam(req, "watch") ? "watch" : "list");
+  if (m == "POST") return "create";
+  if (m == "PUT") return "update";
+  if (m == "PATCH") return "patch";
+  if (m == "DELETE") return named ? "delete" : "deletecollection";
+  return absl::AsciiStrToLower(m);
+}
+
+// Full objects in the rows of a Table when the client asks (`includeObject=Object`, sent by
+// `kubectl get --sort-by`).
+void IncludeObjects(const httplib::Request& req, const ResourceType& type,
+                    const std::vector<json>& objects, json* table) {
+  if (Param(req, "includeObject") != "Object") return;
+  json& rows = (*table)["rows"];
+  for (size_t i = 0; i < rows.size() && i < objects.size(); ++i) {
+    rows[i]["object"] = Present(type, objects[i]);
+  }
 }
 
 }  // namespace
@@ -269,25 +328,15 @@ void ApiServer::Handle(const httplib::Request& req, httplib::Response& res) {
     cluster_->store().Compact();
     return SendJson(res, 200, {{"compactedResourceVersion", cluster_->store().compacted_rv()}});
   }
-  if (method == "POST" && seg.size() == 4 && seg[0] == "apis" && seg[1] == "authorization.k8s.io") {
-    // SelfSubjectAccessReview / SelfSubjectRulesReview: everything is allowed. kubectl 1.32 sends
-    // a protobuf body; a JSON answer is accepted.
-    json body = json::parse(req.body, nullptr, false);
-    std::string kind =
-        seg[3] == "selfsubjectrulesreviews" ? "SelfSubjectRulesReview" : "SelfSubjectAccessReview";
-    json out = {{"kind", kind},
-                {"apiVersion", "authorization.k8s.io/v1"},
-                {"metadata", {{"creationTimestamp", nullptr}}},
-                {"spec", body.is_object() ? body.value("spec", json::object()) : json::object()},
-                {"status", {{"allowed", true}}}};
-    if (kind == "SelfSubjectRulesReview") {
-      out["status"] = {
-          {"resourceRules",
-           json::array({{{"verbs", {"*"}}, {"apiGroups", {"*"}}, {"resources", {"*"}}}})},
-          {"nonResourceRules", json::array({{{"verbs", {"*"}}, {"nonResourceURLs", {"*"}}}})},
-          {"incomplete", false}};
-    }
-    return SendJson(res, 201, out);
+  if (method == "POST" && seg.size() >= 4 && seg[0] == "apis" &&
+      (seg[1] == "authorization.k8s.io" || seg[1] == "authentication.k8s.io")) {
+    // SubjectAccessReview and friends, evaluated by RBAC (rbac.h); kubectl sends protobuf.
+    auto body = ParseBody(req);
+    if (!body.ok()) return SendError(res, body.status());
+    std::string ns = seg.size() == 6 && seg[3] == "namespaces" ? seg[4] : "";
+    auto answer = AnswerReview(cluster_->store(), Requester(req), seg[1], seg.back(), ns, *body);
+    if (!answer.ok()) return SendError(res, answer.status());
+    return SendJson(res, 201, *answer);
   }
   // Resource paths: /api/v1/... or /apis/<group>/<version>/...
   size_t base = 0;
@@ -317,6 +366,15 @@ void ApiServer::Handle(const httplib::Request& req, httplib::Response& res) {
   }
   std::string name = rest.size() >= 2 ? rest[1] : "";
   std::string sub = rest.size() >= 3 ? rest[2] : "";
+  if (!req.get_header_value("Impersonate-User").empty()) {
+    AccessRequest access{true, VerbOf(req, !name.empty()), ns, group, type->resource, sub, name,
+                         ""};
+    UserInfo user = Requester(req);
+    if (!Authorize(cluster_->store(), user, access).allowed) {
+      return SendError(res, ApiError(403, "Forbidden", ForbiddenMessage(user, access),
+                                     {{"name", name}, {"group", group}, {"kind", type->resource}}));
+    }
+  }
   if (name.empty()) {
     if (method == "GET") {
       if (BoolParam(req, "watch")) return HandleWatch(req, res, *type, ns);
@@ -328,10 +386,9 @@ void ApiServer::Handle(const httplib::Request& req, httplib::Response& res) {
                                        "the server does not allow this method on the requested "
                                        "resource"));
       }
-      json body = json::parse(req.body, nullptr, false);
-      if (body.is_discarded()) {
-        return SendError(res, BadRequestError("the body of the request is not valid JSON"));
-      }
+      auto parsed = ParseBody(req);
+      if (!parsed.ok()) return SendError(res, parsed.status());
+      json body = std::move(*parsed);
       if (type->group == "events.k8s.io") body = FromEventsV1(body);
       auto created = cluster_->CreateObject(*type, ns, body, WriteOpts(req));
       if (!created.ok()) return SendError(res, created.status());
@@ -365,6 +422,13 @@ void ApiServer::HandleResource(const httplib::Request& req, httplib::Response& r
   if (sub == "scale" && (type.resource == "deployments" || type.resource == "replicasets")) {
     return HandleScale(req, res, type, ns, name);
   }
+  if (sub == "token" && type.resource == "serviceaccounts" && method == "POST") {
+    auto parsed = ParseBody(req);
+    if (!parsed.ok()) return SendError(res, parsed.status());
+    auto sa = cluster_->Get(type, ns, name);
+    if (!sa.ok()) return SendError(res, sa.status());
+    return SendJson(res, 201, IssueToken(*sa, *parsed, cluster_->Now()));
+  }
   if (!sub.empty() && sub != "status" && !(sub == "log" && type.resource == "pods")) {
     return SendError(res,
                      ApiError(404, "NotFound", "the server could not find the requested resource"));
@@ -395,17 +459,17 @@ void ApiServer::HandleResource(const httplib::Request& req, httplib::Response& r
     auto obj = cluster_->Get(type, ns, name);
     if (!obj.ok()) return SendError(res, obj.status());
     if (WantsTable(req.get_header_value("Accept"))) {
-      return SendJson(
-          res, 200,
-          ToTable(type, {*obj}, cluster_->Now(), (*obj)["metadata"].value("resourceVersion", "")));
+      json table =
+          ToTable(type, {*obj}, cluster_->Now(), (*obj)["metadata"].value("resourceVersion", ""));
+      IncludeObjects(req, type, {*obj}, &table);
+      return SendJson(res, 200, table);
     }
     return SendJson(res, 200, Present(type, *obj));
   }
   if (method == "PUT") {
-    json body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded()) {
-      return SendError(res, BadRequestError("the body of the request is not valid JSON"));
-    }
+    auto parsed = ParseBody(req);
+    if (!parsed.ok()) return SendError(res, parsed.status());
+    json body = std::move(*parsed);
     if (type.group == "events.k8s.io") body = FromEventsV1(body);
     auto updated = cluster_->UpdateObject(type, ns, name, body, WriteOpts(req), status_only);
     if (!updated.ok()) return SendError(res, updated.status());
@@ -502,7 +566,9 @@ void ApiServer::HandleList(const httplib::Request& req, httplib::Response& res,
     if (sel->Matches(obj)) items.push_back(obj);
   }
   if (WantsTable(req.get_header_value("Accept"))) {
-    return SendJson(res, 200, ToTable(type, items, cluster_->Now(), std::to_string(rv)));
+    json table = ToTable(type, items, cluster_->Now(), std::to_string(rv));
+    IncludeObjects(req, type, items, &table);
+    return SendJson(res, 200, table);
   }
   json list_items = json::array();
   for (const json& obj : items) list_items.push_back(Present(type, obj));

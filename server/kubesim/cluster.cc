@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/logging.h"
 #include "server/common/status_macros.h"
+#include "server/kubesim/api_controllers.h"
 #include "server/kubesim/api_error.h"
 #include "server/kubesim/k8s_util.h"
 
@@ -61,6 +62,7 @@ absl::Status Cluster::Bootstrap() {
     auto created = store_.Create("namespaces", obj);
     if (!created.ok()) return created.status();
   }
+  RETURN_IF_ERROR(BootstrapApiObjects(store_));  // RBAC defaults, StorageClass (api_controllers.h)
   if (world_.nodes.empty()) world_.nodes.push_back(NodeSpec{"kubesim-node-1"});
   for (const auto& n : world_.nodes) {
     json labels = n.labels;
@@ -173,6 +175,7 @@ void Cluster::Reconcile() {
     changed |= CollectGarbage();
     changed |= ReconcileDeployments();
     changed |= ReconcileReplicaSets();
+    changed |= ReconcileApiControllers(*this);  // storage, endpoints (api_controllers.h)
     changed |= ReconcilePods();
     if (!changed) break;
   }

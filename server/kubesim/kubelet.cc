@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "server/kubesim/api_controllers.h"
 #include "server/kubesim/api_error.h"
 #include "server/kubesim/cluster.h"
 #include "server/kubesim/k8s_util.h"
@@ -596,7 +597,10 @@ bool Cluster::SyncPod(const json& pod_in) {
     int not_helpful = 0, no_victims = 0;
     std::string chosen;
     std::vector<json> all_pods = store_.List("pods", "");
+    // VolumeBinding PreFilter (api_controllers.h): a missing or unbound claim fails every node.
+    std::string prefilter = VolumeBindingPreFilter(store_, pod);
     for (const auto& n : world_.nodes) {
+      if (!prefilter.empty()) break;
       bool sel_ok = true;
       for (auto& [k, v] : selector.items()) {
         json labels = n.labels;
@@ -656,6 +660,10 @@ bool Cluster::SyncPod(const json& pod_in) {
         pre.push_back(absl::StrCat(no_victims, " No preemption victims found for incoming pod"));
       if (not_helpful)
         pre.push_back(absl::StrCat(not_helpful, " Preemption is not helpful for scheduling"));
+      if (!prefilter.empty()) {
+        parts = {prefilter};
+        pre = {absl::StrCat(total, " Preemption is not helpful for scheduling")};
+      }
       sim.unschedulable_message = absl::StrCat(
           "0/", total, " nodes are available: ", absl::StrJoin(parts, ", "), ". preemption: 0/",
           total, " nodes are available: ", absl::StrJoin(pre, ", "), "..");

@@ -2,6 +2,9 @@
 
 #include <map>
 #include <set>
+#include <utility>
+
+#include "absl/strings/match.h"
 
 namespace remediator::kubesim {
 namespace {
@@ -12,6 +15,20 @@ const std::vector<std::string> kVerbs = {"create", "delete", "deletecollection",
                                          "list",   "patch",  "update",           "watch"};
 
 json Verbs() { return json(kVerbs); }
+
+// The create-only review resources of the authorization and authentication groups.
+std::vector<std::pair<std::string, std::string>> ReviewResources(const std::string& group) {
+  if (group == "authorization.k8s.io") {
+    return {{"localsubjectaccessreviews", "LocalSubjectAccessReview"},
+            {"selfsubjectaccessreviews", "SelfSubjectAccessReview"},
+            {"selfsubjectrulesreviews", "SelfSubjectRulesReview"},
+            {"subjectaccessreviews", "SubjectAccessReview"}};
+  }
+  if (group == "authentication.k8s.io") {
+    return {{"selfsubjectreviews", "SelfSubjectReview"}, {"tokenreviews", "TokenReview"}};
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -28,6 +45,63 @@ const std::vector<ResourceType>& AllResourceTypes() {
       {"apps", "v1", "deployments", "deployment", "Deployment", true, {"deploy"}, {"all"}},
       {"apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, {"rs"}, {"all"}},
       {"events.k8s.io", "v1", "events", "event", "Event", true, {"ev"}, {}},
+      {"", "v1", "endpoints", "endpoints", "Endpoints", true, {"ep"}, {}},
+      {"",
+       "v1",
+       "persistentvolumeclaims",
+       "persistentvolumeclaim",
+       "PersistentVolumeClaim",
+       true,
+       {"pvc"},
+       {}},
+      {"", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume", false, {"pv"}, {}},
+      {"", "v1", "resourcequotas", "resourcequota", "ResourceQuota", true, {"quota"}, {}},
+      {"batch", "v1", "jobs", "job", "Job", true, {}, {"all"}},
+      {"batch", "v1", "cronjobs", "cronjob", "CronJob", true, {"cj"}, {"all"}},
+      {"discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, {}, {}},
+      {"networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, {"ing"}, {}},
+      {"policy",
+       "v1",
+       "poddisruptionbudgets",
+       "poddisruptionbudget",
+       "PodDisruptionBudget",
+       true,
+       {"pdb"},
+       {}},
+      {"rbac.authorization.k8s.io",
+       "v1",
+       "clusterrolebindings",
+       "clusterrolebinding",
+       "ClusterRoleBinding",
+       false,
+       {},
+       {}},
+      {"rbac.authorization.k8s.io",
+       "v1",
+       "clusterroles",
+       "clusterrole",
+       "ClusterRole",
+       false,
+       {},
+       {}},
+      {"rbac.authorization.k8s.io",
+       "v1",
+       "rolebindings",
+       "rolebinding",
+       "RoleBinding",
+       true,
+       {},
+       {}},
+      {"rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, {}, {}},
+      {"scheduling.k8s.io",
+       "v1",
+       "priorityclasses",
+       "priorityclass",
+       "PriorityClass",
+       false,
+       {"pc"},
+       {}},
+      {"storage.k8s.io", "v1", "storageclasses", "storageclass", "StorageClass", false, {"sc"}, {}},
   };
   return *types;
 }
@@ -106,19 +180,21 @@ json AggregatedDiscovery(bool core) {
           json::array({{{"version", "v1"}, {"resources", groups[g]}, {"freshness", "Current"}}})}});
   }
   if (!core) {
-    items.push_back(
-        {{"metadata", {{"name", "authorization.k8s.io"}, {"creationTimestamp", nullptr}}},
-         {"versions",
-          json::array({{{"version", "v1"},
-                        {"freshness", "Current"},
-                        {"resources", json::array({{{"resource", "selfsubjectaccessreviews"},
-                                                    {"responseKind",
-                                                     {{"group", "authorization.k8s.io"},
-                                                      {"version", "v1"},
-                                                      {"kind", "SelfSubjectAccessReview"}}},
-                                                    {"scope", "Cluster"},
-                                                    {"singularResource", "selfsubjectaccessreview"},
-                                                    {"verbs", {"create"}}}})}}})}});
+    for (const char* group : {"authorization.k8s.io", "authentication.k8s.io"}) {
+      json resources = json::array();
+      for (const auto& [resource, kind] : ReviewResources(group)) {
+        resources.push_back(
+            {{"resource", resource},
+             {"responseKind", {{"group", group}, {"version", "v1"}, {"kind", kind}}},
+             {"scope", absl::StartsWith(resource, "local") ? "Namespaced" : "Cluster"},
+             {"singularResource", resource.substr(0, resource.size() - 1)},
+             {"verbs", {"create"}}});
+      }
+      items.push_back({{"metadata", {{"name", group}, {"creationTimestamp", nullptr}}},
+                       {"versions", json::array({{{"version", "v1"},
+                                                  {"freshness", "Current"},
+                                                  {"resources", resources}}})}});
+    }
   }
   return {{"kind", "APIGroupDiscoveryList"},
           {"apiVersion", "apidiscovery.k8s.io/v2"},
@@ -142,10 +218,10 @@ json LegacyApiGroupList() {
     groups.push_back(
         {{"name", t.group}, {"versions", json::array({gv})}, {"preferredVersion", gv}});
   }
-  json gv = {{"groupVersion", "authorization.k8s.io/v1"}, {"version", "v1"}};
-  groups.push_back({{"name", "authorization.k8s.io"},
-                    {"versions", json::array({gv})},
-                    {"preferredVersion", gv}});
+  for (const char* group : {"authorization.k8s.io", "authentication.k8s.io"}) {
+    json gv = {{"groupVersion", std::string(group) + "/v1"}, {"version", "v1"}};
+    groups.push_back({{"name", group}, {"versions", json::array({gv})}, {"preferredVersion", gv}});
+  }
   return {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}};
 }
 
@@ -188,12 +264,12 @@ json ApiResourceList(const std::string& group, const std::string& version) {
                            {"verbs", {"get", "patch", "update"}}});
     }
   }
-  if (group == "authorization.k8s.io") {
+  for (const auto& [resource, kind] : ReviewResources(group)) {
     found = true;
-    resources.push_back({{"name", "selfsubjectaccessreviews"},
-                         {"singularName", "selfsubjectaccessreview"},
-                         {"namespaced", false},
-                         {"kind", "SelfSubjectAccessReview"},
+    resources.push_back({{"name", resource},
+                         {"singularName", resource.substr(0, resource.size() - 1)},
+                         {"namespaced", absl::StartsWith(resource, "local")},
+                         {"kind", kind},
                          {"verbs", {"create"}}});
   }
   if (!found) return nullptr;

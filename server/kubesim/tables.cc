@@ -5,6 +5,7 @@
 #include "absl/strings/str_join.h"
 #include "server/kubesim/cluster.h"
 #include "server/kubesim/k8s_util.h"
+#include "server/kubesim/tables_more.h"
 
 namespace remediator::kubesim {
 namespace {
@@ -197,7 +198,7 @@ json ToTable(const ResourceType& type, const std::vector<json>& objects, absl::T
             Col("Port(s)"),
             Col("Age"),
             Col("Selector", "string", 1)};
-  } else {
+  } else if (!MoreColumns(r, &cols)) {
     cols = {Col("Name", "string", 0, "name"), Col("Age")};
   }
   json rows = json::array();
@@ -254,19 +255,25 @@ json ToTable(const ResourceType& type, const std::vector<json>& objects, absl::T
     } else if (r == "services") {
       std::vector<std::string> ports;
       for (const json& p : spec.value("ports", json::array())) {
-        ports.push_back(absl::StrCat(p.value("port", 0), "/", p.value("protocol", "TCP")));
+        std::string node_port =
+            p.contains("nodePort") ? absl::StrCat(":", p.value("nodePort", 0)) : std::string();
+        ports.push_back(
+            absl::StrCat(p.value("port", 0), node_port, "/", p.value("protocol", "TCP")));
       }
+      std::string type = spec.value("type", "ClusterIP");
+      std::string external = type == "LoadBalancer" ? "<pending>" : "<none>";
+      if (type == "ExternalName") external = spec.value("externalName", "<none>");
       json sel = spec.value("selector", json::object());
       std::vector<std::string> sp;
       for (auto& [k, v] : sel.items()) sp.push_back(k + "=" + v.get<std::string>());
       cells = {obj["metadata"].value("name", ""),
                spec.value("type", "ClusterIP"),
                spec.value("clusterIP", "<none>"),
-               "<none>",
+               external,
                ports.empty() ? "<none>" : absl::StrJoin(ports, ","),
                MetaAge(obj, now),
                sp.empty() ? "<none>" : absl::StrJoin(sp, ",")};
-    } else {
+    } else if (!MoreCells(r, obj, now, &cells)) {
       cells = {obj["metadata"].value("name", ""), MetaAge(obj, now)};
     }
     rows.push_back({{"cells", cells},
