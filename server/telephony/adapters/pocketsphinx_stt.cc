@@ -21,40 +21,52 @@
 #include "server/common/file_util.h"
 #include "server/common/status_macros.h"
 #include "server/telephony/core/answer_decider.h"
+#include "server/telephony/core/phrasings.h"
 
 namespace remediator::telephony {
 namespace {
 
-// French answer words spelled without apostrophes or accents, with English phones.
+// French grammar words (core/phrasings.cc, written without apostrophes or accents) with
+// English phones: there is no French model in Debian, and this is enough for short answers.
 const std::map<std::string, std::vector<std::string>>& FrenchPronunciations() {
   static const auto* p = new std::map<std::string, std::vector<std::string>>{
       {"oui", {"W IY"}},
       {"non", {"N AO N", "N OW N", "N AO"}},
       {"jarrive", {"ZH AA R IY V", "ZH AH R IY V"}},
       {"daccord", {"D AA K AO R", "D AH K AO R"}},
+      {"bien", {"B Y AE N", "B Y EH N"}},
+      {"sur", {"S UW R", "S Y UW R"}},
       {"je", {"ZH AH"}},
+      {"men", {"M AA N", "M AE N"}},
+      {"occupe", {"AO K UW P EY", "AO K Y UW P EY"}},
+      {"pas", {"P AA"}},
+      {"de", {"D AH"}},
+      {"probleme", {"P R AO B L EH M"}},
       {"ne", {"N AH"}},
       {"peux", {"P ER", "P UH"}},
-      {"pas", {"P AA"}},
       {"desole", {"D EY Z AO L EY"}},
       {"suis", {"S W IY"}},
-      {"occupe", {"AO K UW P EY"}},
-      {"viens", {"V Y AE N", "V Y EH N"}},
-      {"biensur", {"B Y AE N S UW R", "B Y EH N S UW R"}},
-      {"maintenant", {"M AE N T N AA N", "M EH N T AH N AA N"}},
+      {"ce", {"S AH"}},
+      {"soir", {"S W AA R"}},
+      {"appelez", {"AA P L EY", "AA P AH L EY"}},
+      {"quelquun", {"K EH L K AE N", "K EH L K AH N"}},
+      {"dautre", {"D OW T R", "D OW T R AH"}},
+      {"peut", {"P ER"}},
+      {"etre", {"EH T R", "EH T R AH"}},
+      {"sais", {"S EY", "S EH"}},
+      {"qui", {"K IY"}},
+      {"est", {"EH"}},
+      {"allo", {"AA L OW"}},
+      {"quoi", {"K W AA"}},
   };
   return *p;
 }
 
 // Grammar tokens that stand for a French spelling in the transcript.
 std::string ToDisplayWord(const std::string& token) {
-  static const auto* map = new std::map<std::string, std::string>{{"jarrive", "j'arrive"},
-                                                                  {"daccord", "d'accord"},
-                                                                  {"desole", "désolé"},
-                                                                  {"occupe", "occupé"},
-                                                                  {"biensur", "bien sûr"}};
-  auto it = map->find(token);
-  return it == map->end() ? token : it->second;
+  const auto& map = GrammarTokenSpellings();
+  auto it = map.find(token);
+  return it == map.end() ? token : it->second;
 }
 
 // The verification grammar is a loop over "words" that are single phones.
@@ -95,18 +107,7 @@ std::string PocketsphinxStt::GarbageGrammar() {
       "#JSGF V1.0;\ngrammar garbage;\npublic <garbage> = <phone>+;\n<phone> = ", phones, ";\n");
 }
 
-std::string PocketsphinxStt::Grammar() {
-  return std::string(R"(#JSGF V1.0;
-grammar answers;
-public <answer> = <yes> | <no> | <fryes> | <frno>;
-<yes> = (yes | yeah | yep | sure | okay | ok | of course) [<yesmore>] | <yesmore>;
-<yesmore> = i can [come | intervene | do it | handle it | help] | on my way | i will [come | handle it | do it] | i am on it | coming | i am coming;
-<no> = (no | nope | sorry) [<nomore>] | <nomore>;
-<nomore> = i can not | i cannot | not now | not today | i am busy | i am not available | i can not come;
-<fryes> = oui [jarrive | je peux | daccord | je viens] | daccord | jarrive | biensur;
-<frno> = non [je ne peux pas | desole | je suis occupe | pas maintenant] | desole | je ne peux pas | je suis occupe;
-)");
-}
+std::string PocketsphinxStt::Grammar() { return AnswerGrammar(); }
 
 PocketsphinxStt::PocketsphinxStt(std::unique_ptr<Decoder> decoder) : decoder_(std::move(decoder)) {}
 PocketsphinxStt::~PocketsphinxStt() = default;
@@ -124,24 +125,8 @@ absl::StatusOr<std::unique_ptr<PocketsphinxStt>> PocketsphinxStt::Create(
   RETURN_IF_ERROR(MakeDirectories(work_dir));
   // A dictionary of just the grammar's words: quicker to load than the whole cmudict, and the
   // place to add the French words.
-  std::set<std::string> words;
-  {
-    std::string grammar = Grammar();
-    for (absl::string_view line : absl::StrSplit(grammar, '\n')) {
-      size_t eq = line.find('=');
-      if (line.empty() || line[0] == '#' || eq == absl::string_view::npos) continue;
-      std::string body(line.substr(eq + 1));
-      for (char& c : body) {
-        if (!absl::ascii_isalpha(static_cast<unsigned char>(c)) && c != '\'' && c != '_' &&
-            c != '<' && c != '>') {
-          c = ' ';
-        }
-      }
-      for (absl::string_view w : absl::StrSplit(body, ' ', absl::SkipEmpty())) {
-        if (w[0] != '<') words.insert(std::string(w));
-      }
-    }
-  }
+  const std::vector<std::string> grammar_words = GrammarWords();
+  const std::set<std::string> words(grammar_words.begin(), grammar_words.end());
   ASSIGN_OR_RETURN(std::string dict_text, ReadFile(cmudict));
   std::ostringstream dict;
   std::set<std::string> found;

@@ -18,6 +18,11 @@ class TelephonyService final : public ::telephony::v1::Telephony::Service {
  public:
   // Longest text Synthesize accepts (characters).
   static constexpr size_t kMaxTextBytes = 8000;
+  static constexpr size_t kMaxVoiceBytes = 64;
+  static constexpr int kMaxWordsPerMinute = 600;
+  // Transcribe: a WAV of about a minute at 16 kHz; the gRPC receive limit (main.cc) is above.
+  static constexpr size_t kMaxAudioBytes = 2 * 1024 * 1024;
+  static constexpr absl::Duration kMaxAudioDuration = absl::Seconds(65);
 
   TelephonyService(const TokenAuth* auth, SpeechDrafter* drafter, Tts* tts, Stt* stt,
                    CallFlow* flow, CallLog* log)
