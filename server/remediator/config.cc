@@ -64,12 +64,29 @@ absl::Status ReadGuard(const YamlDocument& doc, const YAML::Node& guard,
 // Fills the fields whose flag was not given from the YAML document.
 absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, RemediatorConfig& c) {
   const YAML::Node& root = doc.root;
-  RETURN_IF_ERROR(CheckKnownKeys(
-      doc, root,
-      {"listen", "state_dir", "auth_token_file", "log_format", "tls", "kubeconfig", "context",
-       "mode", "gitops", "telephony", "oncall", "llm", "cluster_name", "namespaces", "verify",
-       "namespace_modes", "pipeline_interval", "loki", "guard"},
-      "the remediator config"));
+  RETURN_IF_ERROR(CheckKnownKeys(doc, root,
+                                 {"listen",
+                                  "state_dir",
+                                  "auth_token_file",
+                                  "log_format",
+                                  "tls",
+                                  "kubeconfig",
+                                  "context",
+                                  "mode",
+                                  "gitops",
+                                  "telephony",
+                                  "oncall",
+                                  "llm",
+                                  "cluster_name",
+                                  "namespaces",
+                                  "verify",
+                                  "namespace_modes",
+                                  "pipeline_interval",
+                                  "loki",
+                                  "guard",
+                                  "store",
+                                  "parallel_fixes"},
+                                 "the remediator config"));
   auto read = [&](const char* flag, const YAML::Node& map, const char* key,
                   std::string* out) -> absl::Status {
     if (flags.IsSet(flag)) return absl::OkStatus();
@@ -77,6 +94,7 @@ absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, Remediator
   };
   RETURN_IF_ERROR(read("listen", root, "listen", &c.server.listen));
   RETURN_IF_ERROR(read("state-dir", root, "state_dir", &c.state_dir));
+  RETURN_IF_ERROR(read("store", root, "store", &c.store));
   RETURN_IF_ERROR(read("auth-token-file", root, "auth_token_file", &c.auth_token_file));
   RETURN_IF_ERROR(read("log-format", root, "log_format", &c.log_format));
   RETURN_IF_ERROR(read("kubeconfig", root, "kubeconfig", &c.kubeconfig));
@@ -202,6 +220,9 @@ void DeclareRemediatorFlags(FlagSet& flags, RemediatorConfig& c) {
                "\"listening on HOST:PORT\"");
   flags.String("state-dir", &c.state_dir,
                "directory for the SQLite store (remediator.db) and other state");
+  flags.String("store", &c.store,
+               "incident store: empty for <state-dir>/remediator.db, sqlite:///path, or "
+               "postgres://user@host/db (shared by replicas)");
   flags.String("auth-token-file", &c.auth_token_file,
                "file holding the bearer token clients must send; empty disables auth");
   flags.String("log-format", &c.log_format, "log format on stderr: text or json");

@@ -3,6 +3,7 @@
 //
 //   listen: 127.0.0.1:50051
 //   state_dir: /var/lib/remediator
+//   store: postgres://remediator@db/remediator   # default: SQLite <state_dir>/remediator.db
 //   auth_token_file: /etc/remediator/token
 //   log_format: json
 //   tls: {cert_file: ..., key_file: ..., client_ca_file: ...}
@@ -59,6 +60,9 @@ struct RemediatorConfig {
   std::string config_file;
   ServerOptions server;  // listen and TLS
   std::string state_dir = "./remediator-state";
+  // The incident store URL (see adapters/postgres/incident_store_factory.h); empty: SQLite in
+  // state_dir.
+  std::string store;
   std::string auth_token_file;
   std::string log_format = "text";
   std::string kubeconfig;

@@ -10,7 +10,7 @@
 #include "server/remediator/adapters/git/libgit2_repository.h"
 #include "server/remediator/adapters/kube/kube_api_cluster.h"
 #include "server/remediator/adapters/llm/openai_compatible_llm.h"
-#include "server/remediator/adapters/sqlite_incident_store.h"
+#include "server/remediator/adapters/postgres/incident_store_factory.h"
 #include "server/remediator/adapters/telephony_grpc_phone.h"
 #include "server/remediator/core/detector_classifier.h"
 #include "server/remediator/core/pr/repository_manifest_source.h"
@@ -32,8 +32,7 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
     server->auth_ = TokenAuth(std::move(token));
   }
   RETURN_IF_ERROR(MakeDirectories(config.state_dir));
-  ASSIGN_OR_RETURN(server->store_,
-                   SqliteIncidentStore::Open(absl::StrCat(config.state_dir, "/remediator.db")));
+  ASSIGN_OR_RETURN(server->store_, OpenIncidentStore(config.store, config.state_dir));
   ASSIGN_OR_RETURN(server->classifier_, MakeDetectorClassifier());
   server->ingestor_ = std::make_unique<Ingestor>(*server->classifier_, *server->store_, clock);
   if (!config.telephony.empty()) {

@@ -3,15 +3,13 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "server/common/status_macros.h"
 #include "server/common/time_util.h"
-#include "server/remediator/core/enum_names.h"
+#include "server/remediator/core/incident_records.h"
 
 namespace remediator {
 namespace {
@@ -60,6 +58,13 @@ const char* const kMigrations[] = {
     CREATE INDEX incidents_state ON incidents(state, updated_ns DESC);
     CREATE INDEX incidents_namespace ON incidents(namespace, updated_ns DESC);
     CREATE INDEX calls_incident ON calls(incident_id, call_time_ns DESC);
+    )sql",
+    // 3: claims, so that several workers (replicas) share the incidents: who holds one, until
+    // when (ns on the holder's clock), and how many times it changed hands.
+    R"sql(
+    ALTER TABLE incidents ADD COLUMN claim_owner TEXT NOT NULL DEFAULT '';
+    ALTER TABLE incidents ADD COLUMN claim_expires_ns INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE incidents ADD COLUMN claim_generation INTEGER NOT NULL DEFAULT 0;
     )sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -157,48 +162,6 @@ absl::StatusOr<Message> Parse(const std::string& blob, const std::string& what) 
     return absl::DataLossError(absl::StrCat("stored ", what, " cannot be parsed"));
   }
   return message;
-}
-
-// Page tokens are the offset of the next page, in decimal.
-absl::StatusOr<int64_t> ParsePageToken(const std::string& token) {
-  if (token.empty()) return 0;
-  int64_t offset = 0;
-  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), offset);
-  if (ec != std::errc() || end != token.data() + token.size() || offset < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_token \"", token, "\" is not a token returned by this server"));
-  }
-  return offset;
-}
-
-absl::StatusOr<int> CheckPageSize(int page_size) {
-  if (page_size < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("page_size must be >= 0, got ", page_size));
-  }
-  if (page_size == 0) return 50;
-  return std::min(page_size, 1000);
-}
-
-// FNV-1a, for short stable identifiers.
-uint64_t Fnv1a(const std::string& text) {
-  uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
-void MergeEvidence(const v1::Detection& detection, v1::Incident* incident) {
-  for (const std::string& line : detection.evidence()) {
-    auto& evidence = *incident->mutable_evidence();
-    if (std::find(evidence.begin(), evidence.end(), line) != evidence.end()) continue;
-    evidence.Add(std::string(line));
-  }
-  auto* evidence = incident->mutable_evidence();
-  if (evidence->size() > kMaxIncidentEvidence) {
-    evidence->DeleteSubrange(0, evidence->size() - kMaxIncidentEvidence);
-  }
 }
 
 }  // namespace
@@ -311,20 +274,7 @@ absl::Status SqliteIncidentStore::WriteIncidentLocked(const v1::Incident& incide
 
 absl::StatusOr<std::vector<RecordedIncident>> SqliteIncidentStore::RecordDetections(
     const std::vector<DetectionToRecord>& detections) {
-  for (size_t i = 0; i < detections.size(); ++i) {
-    const auto& d = detections[i];
-    if (d.detection.error_class() == v1::ERROR_CLASS_NONE ||
-        d.detection.error_class() == v1::ERROR_CLASS_UNSPECIFIED) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("detection ", i, " has no error class; only failures become incidents"));
-    }
-    if (d.fingerprint.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("detection ", i, " has no fingerprint"));
-    }
-    if (d.count < 1) {
-      return absl::InvalidArgumentError(absl::StrCat("detection ", i, " has count ", d.count));
-    }
-  }
+  RETURN_IF_ERROR(ValidateDetections(detections));
   absl::MutexLock lock(&mu_);
   return InTransaction(db_, [&]() -> absl::StatusOr<std::vector<RecordedIncident>> {
     std::vector<RecordedIncident> results;
@@ -334,52 +284,19 @@ absl::StatusOr<std::vector<RecordedIncident>> SqliteIncidentStore::RecordDetecti
       find.Bind(1, d.fingerprint);
       ASSIGN_OR_RETURN(bool found, find.Step());
       RecordedIncident result;
-      v1::Incident& incident = result.incident;
       if (found) {
-        ASSIGN_OR_RETURN(incident, Parse<v1::Incident>(find.Text(0), "incident"));
-        incident.set_count(incident.count() + d.count);
-        if (d.seen > FromProtoTime(incident.last_seen())) {
-          *incident.mutable_last_seen() = ToProtoTime(d.seen);
-        }
-        *incident.mutable_updated() =
-            ToProtoTime(std::max(d.seen, FromProtoTime(incident.updated())));
-        // A pod name changes with every restart; keep the latest one seen.
-        if (!d.detection.workload().pod().empty()) {
-          incident.mutable_workload()->set_pod(d.detection.workload().pod());
-        }
-        // A fixable detection joining makes the failure fixable (a BackOff event opens a crash
-        // loop as not fixable; the pod status that follows says what can be fixed).
-        if (d.detection.fixable_by_manifest()) incident.set_fixable_by_manifest(true);
-        MergeEvidence(d.detection, &incident);
-        RETURN_IF_ERROR(WriteIncidentLocked(incident, /*insert=*/false));
+        ASSIGN_OR_RETURN(result.incident, Parse<v1::Incident>(find.Text(0), "incident"));
+        JoinDetection(d, &result.incident);
       } else {
         Statement count(db_, "SELECT COUNT(*) FROM incidents");
         ASSIGN_OR_RETURN(bool unused, count.Step());
         (void)unused;
-        incident.set_id(absl::StrFormat(
-            "inc-%012x", Fnv1a(absl::StrCat(d.fingerprint, "|", Nanos(d.seen), "|", count.Int(0))) &
-                             0xffffffffffffull));
-        incident.set_fingerprint(d.fingerprint);
-        incident.set_error_class(d.detection.error_class());
-        *incident.mutable_workload() = d.detection.workload();
-        incident.set_state(v1::INCIDENT_STATE_OPEN);
-        incident.set_count(d.count);
-        *incident.mutable_first_seen() = ToProtoTime(d.seen);
-        *incident.mutable_last_seen() = ToProtoTime(d.seen);
-        *incident.mutable_updated() = ToProtoTime(d.seen);
-        incident.set_reason(d.detection.reason());
-        incident.set_summary(d.detection.summary());
-        incident.set_fixable_by_manifest(d.detection.fixable_by_manifest());
-        incident.set_severity(d.severity);
-        MergeEvidence(d.detection, &incident);
-        v1::StateTransition* opened = incident.add_transitions();
-        opened->set_from(v1::INCIDENT_STATE_UNSPECIFIED);
-        opened->set_to(v1::INCIDENT_STATE_OPEN);
-        *opened->mutable_time() = ToProtoTime(d.seen);
-        opened->set_note(absl::StrCat("detected: ", d.detection.reason()));
-        RETURN_IF_ERROR(WriteIncidentLocked(incident, /*insert=*/true));
+        result.incident = NewIncident(
+            d,
+            IncidentIdFromSeed(absl::StrCat(d.fingerprint, "|", Nanos(d.seen), "|", count.Int(0))));
         result.created = true;
       }
+      RETURN_IF_ERROR(WriteIncidentLocked(result.incident, /*insert=*/result.created));
       results.push_back(std::move(result));
     }
     return results;
@@ -427,18 +344,7 @@ absl::StatusOr<v1::Incident> SqliteIncidentStore::TransitionIncident(const std::
   absl::MutexLock lock(&mu_);
   return InTransaction(db_, [&]() -> absl::StatusOr<v1::Incident> {
     ASSIGN_OR_RETURN(v1::Incident incident, GetIncidentLocked(id));
-    if (incident.state() != from) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("incident ", id, " is ", IncidentStateName(incident.state()), ", not ",
-                       IncidentStateName(from), "; cannot move it to ", IncidentStateName(to)));
-    }
-    incident.set_state(to);
-    *incident.mutable_updated() = ToProtoTime(time);
-    v1::StateTransition* transition = incident.add_transitions();
-    transition->set_from(from);
-    transition->set_to(to);
-    *transition->mutable_time() = ToProtoTime(time);
-    transition->set_note(note);
+    RETURN_IF_ERROR(ApplyTransition(from, to, note, time, &incident));
     RETURN_IF_ERROR(WriteIncidentLocked(incident, /*insert=*/false));
     return incident;
   });
@@ -451,9 +357,7 @@ absl::Status SqliteIncidentStore::LinkIncident(const std::string& id,
   absl::MutexLock lock(&mu_);
   return InTransaction(db_, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(v1::Incident incident, GetIncidentLocked(id));
-    if (!fix_attempt_id.empty()) incident.set_last_fix_attempt_id(fix_attempt_id);
-    if (!pull_request_id.empty()) incident.set_pull_request_id(pull_request_id);
-    if (!call_id.empty()) incident.set_last_call_id(call_id);
+    ApplyLinks(fix_attempt_id, pull_request_id, call_id, &incident);
     return WriteIncidentLocked(incident, /*insert=*/false);
   });
 }
@@ -631,6 +535,96 @@ absl::Status SqliteIncidentStore::PutValue(const std::string& key, const std::st
   Statement write(db_, "INSERT OR REPLACE INTO kv(key, value) VALUES(?, ?)");
   write.Bind(1, key).BindBlob(2, value);
   return write.Run();
+}
+
+// Claims: each step reads the claim columns and writes them back inside one BEGIN IMMEDIATE
+// transaction, which holds SQLite's single write lock, so two connections (even in two
+// processes) cannot take the same incident.
+absl::StatusOr<IncidentClaim> SqliteIncidentStore::ReadClaimLocked(const std::string& id) {
+  Statement select(db_,
+                   "SELECT data, claim_owner, claim_expires_ns, claim_generation FROM incidents "
+                   "WHERE id = ?");
+  select.Bind(1, id);
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no incident \"", id, "\""));
+  IncidentClaim claim;
+  ASSIGN_OR_RETURN(claim.incident, Parse<v1::Incident>(select.Text(0), "incident"));
+  claim.owner = select.Text(1);
+  claim.expires = absl::FromUnixNanos(select.Int(2));
+  claim.generation = select.Int(3);
+  return claim;
+}
+
+absl::StatusOr<IncidentClaim> SqliteIncidentStore::WriteClaimLocked(IncidentClaim claim,
+                                                                    const ClaimRequest& request) {
+  if (claim.owner != request.owner) ++claim.generation;
+  claim.owner = request.owner;
+  claim.expires = request.now + request.lease;
+  Statement update(db_,
+                   "UPDATE incidents SET claim_owner = ?, claim_expires_ns = ?, "
+                   "claim_generation = ? WHERE id = ?");
+  update.Bind(1, claim.owner)
+      .Bind(2, Nanos(claim.expires))
+      .Bind(3, claim.generation)
+      .Bind(4, claim.incident.id());
+  RETURN_IF_ERROR(update.Run());
+  return claim;
+}
+
+absl::StatusOr<IncidentClaim> SqliteIncidentStore::ClaimIncident(const std::string& id,
+                                                                 const ClaimRequest& request) {
+  RETURN_IF_ERROR(ValidateClaimRequest(request));
+  absl::MutexLock lock(&mu_);
+  return InTransaction(db_, [&]() -> absl::StatusOr<IncidentClaim> {
+    ASSIGN_OR_RETURN(IncidentClaim claim, ReadClaimLocked(id));
+    if (!claim.owner.empty() && claim.owner != request.owner && claim.expires > request.now) {
+      return ClaimHeldError(id, claim.owner, claim.expires);
+    }
+    return WriteClaimLocked(std::move(claim), request);
+  });
+}
+
+absl::StatusOr<std::optional<IncidentClaim>> SqliteIncidentStore::ClaimNextIncident(
+    const std::vector<v1::IncidentState>& states, const ClaimRequest& request) {
+  RETURN_IF_ERROR(ValidateClaimRequest(request));
+  ASSIGN_OR_RETURN(std::string states_sql, ClaimableStatesSql(states));
+  const std::string sql = absl::StrCat(
+      "SELECT id FROM incidents WHERE ", states_sql,
+      " AND (claim_owner = '' OR claim_expires_ns <= ?) ORDER BY updated_ns, id LIMIT 1");
+  absl::MutexLock lock(&mu_);
+  return InTransaction(db_, [&]() -> absl::StatusOr<std::optional<IncidentClaim>> {
+    Statement next(db_, sql.c_str());
+    next.Bind(1, Nanos(request.now));
+    ASSIGN_OR_RETURN(bool found, next.Step());
+    if (!found) return std::optional<IncidentClaim>();
+    ASSIGN_OR_RETURN(IncidentClaim claim, ReadClaimLocked(next.Text(0)));
+    ASSIGN_OR_RETURN(IncidentClaim taken, WriteClaimLocked(std::move(claim), request));
+    return std::optional<IncidentClaim>(std::move(taken));
+  });
+}
+
+absl::StatusOr<IncidentClaim> SqliteIncidentStore::RenewLease(const std::string& id,
+                                                              const ClaimRequest& request) {
+  RETURN_IF_ERROR(ValidateClaimRequest(request));
+  absl::MutexLock lock(&mu_);
+  return InTransaction(db_, [&]() -> absl::StatusOr<IncidentClaim> {
+    ASSIGN_OR_RETURN(IncidentClaim claim, ReadClaimLocked(id));
+    if (claim.owner != request.owner) return ClaimLostError(id, request.owner, claim.owner);
+    return WriteClaimLocked(std::move(claim), request);
+  });
+}
+
+absl::Status SqliteIncidentStore::ReleaseClaim(const std::string& id, const std::string& owner) {
+  if (owner.empty()) return absl::InvalidArgumentError("a claim needs an owner id");
+  absl::MutexLock lock(&mu_);
+  return InTransaction(db_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(IncidentClaim claim, ReadClaimLocked(id));
+    if (claim.owner != owner) return ClaimLostError(id, owner, claim.owner);
+    Statement update(db_,
+                     "UPDATE incidents SET claim_owner = '', claim_expires_ns = 0 WHERE id = ?");
+    update.Bind(1, id);
+    return update.Run();
+  });
 }
 
 }  // namespace remediator

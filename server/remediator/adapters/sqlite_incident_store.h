@@ -57,6 +57,13 @@ class SqliteIncidentStore final : public IncidentStore {
   absl::StatusOr<CallPage> ListCalls(const CallFilter& filter) override;
   absl::StatusOr<std::optional<std::string>> GetValue(const std::string& key) override;
   absl::Status PutValue(const std::string& key, const std::string& value) override;
+  absl::StatusOr<IncidentClaim> ClaimIncident(const std::string& id,
+                                              const ClaimRequest& request) override;
+  absl::StatusOr<std::optional<IncidentClaim>> ClaimNextIncident(
+      const std::vector<v1::IncidentState>& states, const ClaimRequest& request) override;
+  absl::StatusOr<IncidentClaim> RenewLease(const std::string& id,
+                                           const ClaimRequest& request) override;
+  absl::Status ReleaseClaim(const std::string& id, const std::string& owner) override;
 
  private:
   explicit SqliteIncidentStore(sqlite3* db, std::string path);
@@ -66,6 +73,12 @@ class SqliteIncidentStore final : public IncidentStore {
   absl::StatusOr<v1::Incident> GetIncidentLocked(const std::string& id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status WriteIncidentLocked(const v1::Incident& incident, bool insert)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The incident with its claim columns as stored (owner empty when unclaimed).
+  absl::StatusOr<IncidentClaim> ReadClaimLocked(const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Gives `claim` to request.owner until request.now + lease (generation + 1 on a new owner).
+  absl::StatusOr<IncidentClaim> WriteClaimLocked(IncidentClaim claim, const ClaimRequest& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;

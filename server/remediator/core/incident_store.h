@@ -3,9 +3,19 @@
 // (source cursors, pipeline checkpoints). Records are the public API's protobuf messages, so
 // what is stored is exactly what the API returns.
 //
-// Implementations: SqliteIncidentStore (one process, the embedded default) and, later, a
-// PostgreSQL store shared by several replicas. Every method is atomic: a crash leaves either
-// the whole change or none of it. Implementations are thread-safe.
+// Implementations: SqliteIncidentStore (one process, the embedded default), PostgresIncidentStore
+// (shared by several replicas; server/remediator/adapters/postgres) and an in-memory store for
+// unit tests (tests/testing/memory_incident_store.h). Every method is atomic: a crash leaves
+// either the whole change or none of it. Implementations are thread-safe, and several stores
+// opened on the same database (replicas) see one consistent state.
+//
+// Replicas share the work through claims: a worker claims an incident with a lease (an owner id
+// and an expiry on the caller's clock), renews the lease while it works (the heartbeat), and
+// releases it when done. A claim whose lease has expired may be taken over by anyone, so a
+// killed replica's work resumes elsewhere. Claims order the work; exactly-once effects still
+// rest on TransitionIncident's compare-and-set and on PutPullRequest / PutCall's unique keys.
+// Lease expiry compares the callers' clocks, so replicas need synchronised clocks (NTP); a
+// skew of s shortens the effective lease by s.
 #ifndef REMEDIATOR_SERVER_REMEDIATOR_CORE_INCIDENT_STORE_H_
 #define REMEDIATOR_SERVER_REMEDIATOR_CORE_INCIDENT_STORE_H_
 
@@ -71,6 +81,23 @@ struct PullRequestPage {
   std::string next_page_token;
 };
 
+// A worker's hold on an incident (see IncidentStore::ClaimIncident).
+struct IncidentClaim {
+  v1::Incident incident;
+  std::string owner;
+  absl::Time expires;
+  // Grows by one each time the incident passes to another owner (not on renewal): a fencing
+  // token that tells a worker whether anyone else held the incident since it last did.
+  int64_t generation = 0;
+};
+
+// Who claims, for how long, and the claimer's current time (its injected clock).
+struct ClaimRequest {
+  std::string owner;
+  absl::Duration lease = absl::Seconds(30);
+  absl::Time now;
+};
+
 // How many evidence excerpts an incident keeps (the most recent ones).
 inline constexpr int kMaxIncidentEvidence = 20;
 
@@ -134,6 +161,32 @@ class IncidentStore {
   // Small named values (source cursors, checkpoints). GetValue returns nullopt when unset.
   virtual absl::StatusOr<std::optional<std::string>> GetValue(const std::string& key) = 0;
   virtual absl::Status PutValue(const std::string& key, const std::string& value) = 0;
+
+  // Claims incident `id` for `request.owner` until `request.now + request.lease`, whatever its
+  // state. Succeeds when the incident is unclaimed, when its lease has expired (a takeover:
+  // generation + 1) or when the owner already holds it (a renewal: same generation).
+  // FailedPrecondition naming the holder when another owner's lease is live; NotFound when
+  // absent; InvalidArgument for an empty owner or a lease <= 0.
+  virtual absl::StatusOr<IncidentClaim> ClaimIncident(const std::string& id,
+                                                      const ClaimRequest& request) = 0;
+
+  // Claims the incident in one of `states` that is unclaimed or whose lease has expired, least
+  // recently updated first; nullopt when there is none. Concurrent callers, in this process or
+  // in other replicas, never receive the same incident while its lease is live (PostgreSQL:
+  // SELECT ... FOR UPDATE SKIP LOCKED, so claimers do not queue behind each other).
+  // InvalidArgument for an empty `states`, an empty owner or a lease <= 0.
+  virtual absl::StatusOr<std::optional<IncidentClaim>> ClaimNextIncident(
+      const std::vector<v1::IncidentState>& states, const ClaimRequest& request) = 0;
+
+  // The heartbeat: extends the owner's claim to `request.now + request.lease`. Allowed after
+  // the lease expired as long as nobody took the incident over. FailedPrecondition when another
+  // owner holds it or nobody does (the claim was lost); NotFound when absent.
+  virtual absl::StatusOr<IncidentClaim> RenewLease(const std::string& id,
+                                                   const ClaimRequest& request) = 0;
+
+  // Gives the claim up so that anyone may claim the incident at once. FailedPrecondition when
+  // `owner` does not hold it; NotFound when absent.
+  virtual absl::Status ReleaseClaim(const std::string& id, const std::string& owner) = 0;
 };
 
 }  // namespace remediator
