@@ -73,8 +73,9 @@ if prs and nginx:
     r.check(head == pr["commit"], "the branch on the bare remote holds the recorded commit")
     diff = git("diff", "main", pr["branch"]).stdout
     changed = [l for l in diff.splitlines() if l[:1] in "+-" and not l.startswith(("+++", "---"))]
-    r.check(len(changed) == 2 and "memory: 4Mi" in changed[0] and "memory:" in changed[1]
-            and "4Mi" not in changed[1], "the diff touches only the memory limit: %s" % changed)
+    r.check(len(changed) == 2 and changed[0].split("memory:")[-1].strip() == "4Mi"
+            and changed[1].split("memory:")[-1].strip() == "64Mi",
+            "the diff raises only the memory limit, 4Mi -> 64Mi: %s" % changed)
     show = git("show", "-s", "--format=%an|%B", pr["branch"]).stdout
     r.check(show.startswith("Remediator|") and nginx["id"] in show, "author and message: " + show)
     r.check(git("fsck", "--strict").returncode == 0, "git fsck on the remote")
