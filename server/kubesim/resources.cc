@@ -28,6 +28,9 @@ const std::vector<ResourceType>& AllResourceTypes() {
       {"apps", "v1", "deployments", "deployment", "Deployment", true, {"deploy"}, {"all"}},
       {"apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, {"rs"}, {"all"}},
       {"events.k8s.io", "v1", "events", "event", "Event", true, {"ev"}, {}},
+      {"apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, {"sts"}, {"all"}},
+      {"batch", "v1", "jobs", "job", "Job", true, {}, {"all"}},
+      {"batch", "v1", "cronjobs", "cronjob", "CronJob", true, {"cj"}, {"all"}},
   };
   return *types;
 }
