@@ -12,6 +12,7 @@
 #include "server/kubesim/cluster.h"
 #include "server/kubesim/k8s_util.h"
 #include "server/kubesim/patch.h"
+#include "server/kubesim/workloads.h"
 
 namespace remediator::kubesim {
 namespace {
@@ -411,10 +412,11 @@ void Cluster::ApplyDefaults(const ResourceType& type, json* obj) const {
       if (!spec["template"].contains("metadata")) spec["template"]["metadata"] = json::object();
     }
     if (!obj->contains("status")) (*obj)["status"] = json::object();
-  } else if (type.resource == "replicasets") {
+  } else if (type.resource == "replicasets" || type.resource == "statefulsets") {
     json& spec = (*obj)["spec"];
     if (!spec.contains("replicas")) spec["replicas"] = 1;
     if (spec.contains("template")) DefaultPodSpec(&spec["template"]["spec"]);
+    if (type.resource == "statefulsets") DefaultStatefulSetSpec(&spec);  // workloads.h
   } else if (type.resource == "pods") {
     DefaultPodSpec(&(*obj)["spec"]);
     if (!obj->contains("status") || !(*obj)["status"].is_object()) {

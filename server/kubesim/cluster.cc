@@ -44,6 +44,18 @@ absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Create(World world,
   return cluster;
 }
 
+namespace {
+
+json NodeSpecJson(const NodeSpec& n) {
+  json spec = {{"podCIDR", "10.244.0.0/24"}};
+  // Like `kubectl cordon`: only spec.unschedulable (the scheduler's NodeUnschedulable filter).
+  if (n.unschedulable) spec["unschedulable"] = true;
+  if (!n.taints.empty()) spec["taints"] = n.taints;
+  return spec;
+}
+
+}  // namespace
+
 absl::Status Cluster::Bootstrap() {
   std::vector<std::string> namespaces = {"default", "kube-system", "kube-public",
                                          "kube-node-lease"};
@@ -79,7 +91,7 @@ absl::Status Cluster::Bootstrap() {
         {"apiVersion", "v1"},
         {"kind", "Node"},
         {"metadata", {{"name", n.name}, {"labels", labels}}},
-        {"spec", {{"podCIDR", "10.244.0.0/24"}}},
+        {"spec", NodeSpecJson(n)},
         {"status",
          {{"capacity", cap},
           {"allocatable", cap},
@@ -176,6 +188,9 @@ void Cluster::Reconcile() {
     changed |= ReconcileDeployments();
     changed |= ReconcileReplicaSets();
     changed |= ReconcileApiControllers(*this);  // storage, endpoints (api_controllers.h)
+    changed |= ReconcileStatefulSets();
+    changed |= ReconcileCronJobs();
+    changed |= ReconcileJobs();
     changed |= ReconcilePods();
     if (!changed) break;
   }
@@ -264,22 +279,19 @@ bool HasLiveOwner(const json& obj, const std::set<std::string>& live_uids) {
 
 bool Cluster::CollectGarbage() {
   bool changed = false;
-  std::set<std::string> deploy_uids, rs_uids;
-  for (const json& d : store_.List("deployments", "")) deploy_uids.insert(d["metadata"]["uid"]);
-  for (const json& rs : store_.List("replicasets", "")) {
-    if (!HasLiveOwner(rs, deploy_uids)) {
-      changed |=
-          store_
-              .Delete("replicasets", rs["metadata"].value("namespace", ""), rs["metadata"]["name"])
-              .ok();
-      continue;
-    }
-    rs_uids.insert(rs["metadata"]["uid"]);
+  // Owners before dependents: an object whose every owner is gone is deleted (cascading).
+  std::set<std::string> live;
+  for (const char* owner : {"deployments", "statefulsets", "cronjobs"}) {
+    for (const json& o : store_.List(owner, "")) live.insert(o["metadata"]["uid"]);
   }
-  for (const json& pod : store_.List("pods", "")) {
-    if (!HasLiveOwner(pod, rs_uids)) {
+  for (const char* resource : {"replicasets", "jobs", "pods"}) {
+    for (const json& obj : store_.List(resource, "")) {
+      if (HasLiveOwner(obj, live)) {
+        live.insert(obj["metadata"].value("uid", ""));
+        continue;
+      }
       changed |=
-          store_.Delete("pods", pod["metadata"].value("namespace", ""), pod["metadata"]["name"])
+          store_.Delete(resource, obj["metadata"].value("namespace", ""), obj["metadata"]["name"])
               .ok();
     }
   }

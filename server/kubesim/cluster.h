@@ -143,6 +143,16 @@ class Cluster {
   bool CollectGarbage();
   bool ReconcilePods();
   bool SyncPod(const json& pod);
+  // Jobs, CronJobs and StatefulSets (workloads.cc).
+  bool ReconcileJobs();
+  bool ReconcileJob(json job);
+  bool ReconcileCronJobs();
+  bool ReconcileCronJob(json cronjob);
+  bool TrackCronJobHistory(const json& cronjob, const std::vector<json>& jobs, json* status);
+  bool ReconcileStatefulSets();
+  bool ReconcileStatefulSet(json sts);
+  bool SyncStatefulSetPods(const json& sts, const std::string& update_revision,
+                           std::map<int64_t, json>& pods);
 
   SimClock clock_;
   World world_;

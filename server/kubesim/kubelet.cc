@@ -14,7 +14,9 @@
 #include "server/kubesim/api_controllers.h"
 #include "server/kubesim/api_error.h"
 #include "server/kubesim/cluster.h"
+#include "server/kubesim/container_model.h"
 #include "server/kubesim/k8s_util.h"
+#include "server/kubesim/scheduler.h"
 
 namespace remediator::kubesim {
 namespace {
@@ -63,6 +65,8 @@ struct ContainerSim {
   int exit_code = 0;
   std::string exit_reason;
   std::vector<std::string> exit_logs;
+  std::string start_error;  // runc's message for the StartError instance being reported
+  bool serves = true;       // the image's program runs (its ports answer)
   absl::Time next_liveness = absl::InfiniteFuture();
   absl::Time next_readiness = absl::InfiniteFuture();
   int liveness_failures = 0;
@@ -78,6 +82,7 @@ struct Cluster::PodSim {
   std::string node;
   std::string ip;
   absl::Time next_schedule_try = absl::InfinitePast();
+  std::string nodes_seen;  // the node view of the last scheduling attempt
   std::string unschedulable_message;
   bool volumes_ok = false;
   absl::Time next_volume_try = absl::InfinitePast();
@@ -127,24 +132,6 @@ int64_t MemoryLimit(const json& c) {
   return QuantityOr(c["resources"]["limits"].value("memory", json()), 0);
 }
 
-int64_t Request(const json& c, const std::string& res) {
-  if (!c.contains("resources")) return 0;
-  const json& r = c["resources"];
-  json v;
-  if (r.contains("requests") && r["requests"].contains(res))
-    v = r["requests"][res];
-  else if (r.contains("limits") && r["limits"].contains(res))
-    v = r["limits"][res];
-  if (v.is_null()) return 0;
-  std::string text = v.is_string() ? v.get<std::string>() : v.dump();
-  if (res == "cpu") {
-    auto m = ParseCpuMillis(text);
-    return m.ok() ? *m : 0;
-  }
-  auto q = ParseQuantity(text);
-  return q.ok() ? *q : 0;
-}
-
 std::string Expand(const std::string& line, absl::Time t, const PodCtx& ctx,
                    const std::string& container, const std::string& var = "") {
   return absl::StrReplaceAll(
@@ -153,63 +140,6 @@ std::string Expand(const std::string& line, absl::Time t, const PodCtx& ctx,
              {"${POD}", ctx.name},
              {"${CONTAINER}", container},
              {"${VAR}", var}});
-}
-
-// The env var names a container will see, or an error message for a missing reference.
-std::string ConfigError(const PodCtx& ctx, const json& c, std::set<std::string>* names) {
-  Store& store = ctx.cluster->store();
-  if (c.contains("env")) {
-    for (const json& e : c["env"]) {
-      std::string name = e.value("name", "");
-      if (e.contains("valueFrom")) {
-        const json& vf = e["valueFrom"];
-        for (const auto& [ref, res, kind] :
-             std::vector<std::tuple<std::string, std::string, std::string>>{
-                 {"secretKeyRef", "secrets", "Secret"},
-                 {"configMapKeyRef", "configmaps", "ConfigMap"}}) {
-          if (!vf.contains(ref)) continue;
-          const json& r = vf[ref];
-          std::string rname = r.value("name", "");
-          std::string key = r.value("key", "");
-          bool optional = r.value("optional", false);
-          auto obj = store.Get(res, ctx.ns, rname);
-          if (!obj) {
-            if (optional) goto next_env;
-            return absl::StrCat(kind == "Secret" ? "secret" : "configmap", " \"", rname,
-                                "\" not found");
-          }
-          bool has = (obj->contains("data") && (*obj)["data"].contains(key)) ||
-                     (obj->contains("binaryData") && (*obj)["binaryData"].contains(key));
-          if (!has) {
-            if (optional) goto next_env;
-            return absl::StrCat("couldn't find key ", key, " in ", kind, " ", ctx.ns, "/", rname);
-          }
-        }
-      }
-      names->insert(name);
-    next_env:;
-    }
-  }
-  if (c.contains("envFrom")) {
-    for (const json& ef : c["envFrom"]) {
-      std::string prefix = ef.value("prefix", "");
-      for (const auto& [ref, res, word] :
-           std::vector<std::tuple<std::string, std::string, std::string>>{
-               {"secretRef", "secrets", "secret"}, {"configMapRef", "configmaps", "configmap"}}) {
-        if (!ef.contains(ref)) continue;
-        std::string rname = ef[ref].value("name", "");
-        auto obj = store.Get(res, ctx.ns, rname);
-        if (!obj) {
-          if (ef[ref].value("optional", false)) continue;
-          return absl::StrCat(word, " \"", rname, "\" not found");
-        }
-        if (obj->contains("data")) {
-          for (auto& [k, v] : (*obj)["data"].items()) names->insert(prefix + k);
-        }
-      }
-    }
-  }
-  return "";
 }
 
 // Missing secret/configMap volumes: the FailedMount message, or "".
@@ -255,21 +185,29 @@ std::string PullError(const std::string& image) {
                       "\": failed to resolve reference \"", ref, "\": ", ref, ": not found");
 }
 
-// Result of one probe: ok, or the failure text kubelet puts after "<Type> probe failed: ".
-std::pair<bool, std::string> RunProbe(const json& probe, const json& c, const ImageBehavior* img,
-                                      const std::string& ip, absl::Time t, absl::Time started) {
-  auto resolve_port = [&](const json& port) -> int {
-    if (port.is_number()) return port.get<int>();
-    std::string pn = port.is_string() ? port.get<std::string>() : "";
-    if (c.contains("ports")) {
-      for (const json& p : c["ports"]) {
-        if (p.value("name", "") == pn) return p.value("containerPort", 0);
-      }
-    }
-    int v = 0;
-    return absl::SimpleAtoi(pn, &v) ? v : 0;
-  };
-  bool up = img != nullptr && t >= started + absl::Seconds(img->startup_seconds);
+struct ProbeResult {
+  bool ok = true;
+  std::string verb = "failed";  // "errored" when an exec could not even start
+  std::string output;           // the text after "<Type> probe <verb>: "
+};
+
+int ResolvePort(const json& port, const json& container) {
+  if (port.is_number()) return port.get<int>();
+  std::string pn = port.is_string() ? port.get<std::string>() : "";
+  for (const json& p : container.value("ports", json::array())) {
+    if (p.value("name", "") == pn) return p.value("containerPort", 0);
+  }
+  int v = 0;
+  return absl::SimpleAtoi(pn, &v) ? v : 0;
+}
+
+// One probe of a running container: HTTP and TCP against what the image serves once started
+// (and only when its program runs), exec through the image's process model.
+ProbeResult RunProbe(const PodCtx& ctx, const ContainerSim& c, const json& probe, const json& cs,
+                     const ImageBehavior* img, absl::Time t) {
+  const std::string& ip = ctx.sim->ip;
+  const bool up =
+      img != nullptr && c.serves && t >= c.started_at + absl::Seconds(img->startup_seconds);
   auto served = [&](int port) -> const ServedPort* {
     if (!up) return nullptr;
     for (const auto& sp : img->serves) {
@@ -279,28 +217,38 @@ std::pair<bool, std::string> RunProbe(const json& probe, const json& c, const Im
   };
   if (probe.contains("httpGet")) {
     const json& h = probe["httpGet"];
-    int port = resolve_port(h.value("port", json(80)));
+    int port = ResolvePort(h.value("port", json(80)), cs);
     std::string path = h.value("path", "/");
     std::string scheme = h.value("scheme", "HTTP") == "HTTPS" ? "https" : "http";
     const ServedPort* sp = served(port);
     if (sp == nullptr) {
-      return {false, absl::StrCat("Get \"", scheme, "://", ip, ":", port, path, "\": dial tcp ", ip,
-                                  ":", port, ": connect: connection refused")};
+      return {false, "failed",
+              absl::StrCat("Get \"", scheme, "://", ip, ":", port, path, "\": dial tcp ", ip, ":",
+                           port, ": connect: connection refused")};
     }
     if (!sp->paths.empty() &&
         std::find(sp->paths.begin(), sp->paths.end(), path) == sp->paths.end()) {
-      return {false, "HTTP probe failed with statuscode: 404"};
+      return {false, "failed", "HTTP probe failed with statuscode: 404"};
     }
-    return {true, ""};
+    return {};
   }
   if (probe.contains("tcpSocket")) {
-    int port = resolve_port(probe["tcpSocket"].value("port", json(0)));
+    int port = ResolvePort(probe["tcpSocket"].value("port", json(0)), cs);
     if (served(port) == nullptr) {
-      return {false, absl::StrCat("dial tcp ", ip, ":", port, ": connect: connection refused")};
+      return {false, "failed",
+              absl::StrCat("dial tcp ", ip, ":", port, ": connect: connection refused")};
     }
-    return {true, ""};
+    return {};
   }
-  return {true, ""};  // exec / grpc: assumed to pass
+  if (probe.contains("exec") && img != nullptr) {
+    std::vector<std::string> argv;
+    for (const json& w : probe["exec"].value("command", json::array())) {
+      argv.push_back(w.is_string() ? w.get<std::string>() : w.dump());
+    }
+    ExecOutcome r = RunExec(*img, argv, absl::StrCat(c.container_id, Rfc3339(t)));
+    if (!r.ok) return {false, r.errored ? "errored" : "failed", r.output};
+  }
+  return {};  // grpc: assumed to pass
 }
 
 void Terminate(ContainerSim& c, absl::Time t, int code, const std::string& reason,
@@ -335,6 +283,77 @@ void BackOff(const PodCtx& ctx, ContainerSim& c, absl::Time t) {
   c.stage = ContainerSim::kStart;
 }
 
+ObjectLookup Lookup(const PodCtx& ctx) {
+  Store* store = &ctx.cluster->store();
+  std::string ns = ctx.ns;
+  return [store, ns](const std::string& resource, const std::string& name) {
+    return store->Get(resource, ns, name);
+  };
+}
+
+int64_t NodeMemory(const PodCtx& ctx) {
+  for (const auto& n : ctx.world->nodes) {
+    if (n.name == ctx.sim->node) return n.memory_bytes;
+  }
+  return 8LL * 1024 * 1024 * 1024;
+}
+
+// runc could not start the process: RunContainerError for a moment, then a terminated
+// StartError instance (exit 128) followed by CrashLoopBackOff (see StepContainer, kExited).
+void FailStart(const PodCtx& ctx, ContainerSim& c, const std::string& message, absl::Time t) {
+  Event(ctx, c.name, "Warning", "Failed", absl::StrCat("Error: ", message), t);
+  c.state = {{"waiting", {{"reason", "RunContainerError"}, {"message", message}}}};
+  c.started = false;
+  c.ready = false;
+  c.start_error = message;
+  c.exit_reason = "StartError";
+  c.stage = ContainerSim::kExited;
+  c.next = t + absl::Seconds(1);
+}
+
+void StartProcess(const PodCtx& ctx, ContainerSim& c, const ProcessPlan& plan, absl::Time t) {
+  Event(ctx, c.name, "Normal", "Started", absl::StrCat("Started container ", c.name), t);
+  c.started = true;
+  c.started_at = t;
+  c.state = {{"running", {{"startedAt", Rfc3339(t)}}}};
+  c.stage = ContainerSim::kRunning;
+  c.serves = plan.serves;
+  c.exit_reason.clear();
+  for (const auto& line : plan.start_logs) {
+    c.logs[c.container_id].push_back({t, Expand(line, t, ctx, c.name)});
+    WriteCriLine(ctx, c.name, c.container_id, t, c.logs[c.container_id].back().text);
+  }
+  c.exit_logs.clear();
+  c.exit_at = absl::InfiniteFuture();
+  if (plan.exits) {
+    c.exit_at = t + absl::Milliseconds(static_cast<int64_t>(plan.exit_after_seconds * 1000));
+    c.exit_code = plan.exit_code;
+    c.exit_reason = plan.exit_reason;
+    for (const auto& line : plan.exit_logs) {
+      c.exit_logs.push_back(Expand(line, c.exit_at, ctx, c.name));
+    }
+  }
+}
+
+void ArmProbes(ContainerSim& c, const json& cs, absl::Time t) {
+  c.liveness_failures = 0;
+  if (cs.contains("livenessProbe")) {
+    c.next_liveness = t + absl::Seconds(cs["livenessProbe"].value("initialDelaySeconds", 0) +
+                                        cs["livenessProbe"].value("periodSeconds", 10));
+  }
+  if (cs.contains("readinessProbe")) {
+    c.ready = false;
+    c.next_readiness =
+        t + absl::Seconds(cs["readinessProbe"].value("initialDelaySeconds", 0)) + absl::Seconds(1);
+  } else {
+    // Without a readiness probe a container is ready once started. One that dies within
+    // kFlapWindow (OOM, missing env, a bad command) is treated as never ready: the real kubelet
+    // rarely reports such a blip, and a crash-looping Deployment must not count as "available".
+    c.ready = c.exit_at > t + kFlapWindow;
+  }
+  if (c.exit_at <= t + kFlapWindow) c.next_readiness = absl::InfiniteFuture();
+}
+
 void StartAttempt(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Time t) {
   std::string image = cs.value("image", "");
   const ImageBehavior* img = ctx.world->FindImage(image);
@@ -354,83 +373,35 @@ void StartAttempt(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Time
   c.pull_backoff = 0;
   Event(ctx, c.name, "Normal", "Pulled",
         absl::StrCat("Container image \"", image, "\" already present on machine"), t);
-  std::set<std::string> env;
-  std::string cfg_err = ConfigError(ctx, cs, &env);
-  if (!cfg_err.empty()) {
-    Event(ctx, c.name, "Warning", "Failed", absl::StrCat("Error: ", cfg_err), t);
-    c.state = {{"waiting", {{"reason", "CreateContainerConfigError"}, {"message", cfg_err}}}};
+  ResolvedEnv env = ResolveEnv(*ctx.pod, cs, ctx.ns, Lookup(ctx));
+  if (!env.config_error.empty()) {
+    Event(ctx, c.name, "Warning", "Failed", absl::StrCat("Error: ", env.config_error), t);
+    c.state = {
+        {"waiting", {{"reason", "CreateContainerConfigError"}, {"message", env.config_error}}}};
     c.next = t + absl::Seconds(10);
     return;
   }
   c.instance++;
   c.container_id = absl::StrCat("containerd://", Hex64(absl::StrCat(ctx.uid, c.name, c.instance)));
   c.logs[c.container_id] = {};
-  int64_t limit = MemoryLimit(cs);
   Event(ctx, c.name, "Normal", "Created", absl::StrCat("Created container: ", c.name), t);
-  if (limit > 0 && limit < ctx.world->oom_init_threshold_bytes) {
-    Event(ctx, c.name, "Warning", "Failed", absl::StrCat("Error: ", kRuncInitOom), t);
-    // Shown as RunContainerError for a moment, then as a terminated StartError instance
-    // followed by CrashLoopBackOff (see StepContainer, kExited).
-    c.state = {{"waiting", {{"reason", "RunContainerError"}, {"message", kRuncInitOom}}}};
-    c.started = false;
-    c.ready = false;
-    c.exit_reason = "StartError";
-    c.stage = ContainerSim::kExited;
-    c.next = t + absl::Seconds(1);
+  ContainerInputs in;
+  in.pod = ctx.pod;
+  in.container = &cs;
+  in.env = &env;
+  in.memory_limit = MemoryLimit(cs);
+  in.node_memory = NodeMemory(ctx);
+  in.lookup = Lookup(ctx);
+  ProcessPlan plan = PlanProcess(*img, in);
+  if (in.memory_limit > 0 && in.memory_limit < ctx.world->oom_init_threshold_bytes) {
+    plan.start_error = kRuncInitOom;
+  }
+  if (!plan.start_error.empty()) {
+    FailStart(ctx, c, plan.start_error, t);
     return;
   }
-  Event(ctx, c.name, "Normal", "Started", absl::StrCat("Started container ", c.name), t);
-  c.started = true;
-  c.started_at = t;
-  c.state = {{"running", {{"startedAt", Rfc3339(t)}}}};
-  c.stage = ContainerSim::kRunning;
-  c.exit_reason.clear();
-  for (const auto& line : img->start_logs) {
-    c.logs[c.container_id].push_back({t, Expand(line, t, ctx, c.name)});
-    WriteCriLine(ctx, c.name, c.container_id, t, c.logs[c.container_id].back().text);
-  }
-  c.exit_logs.clear();
-  std::vector<std::string> missing;
-  for (const auto& var : img->required_env) {
-    if (!env.count(var)) missing.push_back(var);
-  }
-  if (!missing.empty()) {
-    c.exit_at = t + absl::Milliseconds(500);
-    c.exit_code = img->missing_env_exit_code;
-    c.exit_reason = c.exit_code == 0 ? "Completed" : "Error";
-    for (const auto& var : missing) {
-      for (const auto& line : img->missing_env_logs) {
-        c.exit_logs.push_back(Expand(line, c.exit_at, ctx, c.name, var));
-      }
-    }
-  } else if (limit > 0 && limit < img->working_set_bytes) {
-    c.exit_at = t + absl::Seconds(img->oom_after_seconds);
-    c.exit_code = 137;
-    c.exit_reason = "OOMKilled";
-  } else if (img->crashes) {
-    c.exit_at = t + absl::Seconds(img->crash_after_seconds);
-    c.exit_code = img->crash_exit_code;
-    c.exit_reason = c.exit_code == 0 ? "Completed" : "Error";
-    for (const auto& line : img->crash_logs) {
-      c.exit_logs.push_back(Expand(line, c.exit_at, ctx, c.name));
-    }
-  }
-  c.liveness_failures = 0;
-  if (cs.contains("livenessProbe")) {
-    c.next_liveness = t + absl::Seconds(cs["livenessProbe"].value("initialDelaySeconds", 0) +
-                                        cs["livenessProbe"].value("periodSeconds", 10));
-  }
-  if (cs.contains("readinessProbe")) {
-    c.ready = false;
-    c.next_readiness =
-        t + absl::Seconds(cs["readinessProbe"].value("initialDelaySeconds", 0)) + absl::Seconds(1);
-  } else {
-    // Without a readiness probe a container is ready once started. One that dies within
-    // kFlapWindow (OOM, missing env) is treated as never ready: the real kubelet rarely reports
-    // such a blip, and a crash-looping Deployment must not count as "available".
-    c.ready = c.exit_at > t + kFlapWindow;
-  }
-  if (c.exit_at <= t + kFlapWindow) c.next_readiness = absl::InfiniteFuture();
+  StartProcess(ctx, c, plan, t);
+  ArmProbes(c, cs, t);
 }
 
 void RunningStep(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Time t) {
@@ -447,24 +418,26 @@ void RunningStep(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Time 
   }
   if (t >= c.next_readiness) {
     const json& p = cs["readinessProbe"];
-    auto [ok, msg] = RunProbe(p, cs, img, ctx.sim->ip, t, c.started_at);
-    if (ok) {
+    ProbeResult r = RunProbe(ctx, c, p, cs, img, t);
+    if (r.ok) {
       c.ready = c.exit_at > t + kFlapWindow;
     } else {
       c.ready = false;
-      Event(ctx, c.name, "Warning", "Unhealthy", absl::StrCat("Readiness probe failed: ", msg), t);
+      Event(ctx, c.name, "Warning", "Unhealthy",
+            absl::StrCat("Readiness probe ", r.verb, ": ", r.output), t);
     }
     c.next_readiness = t + absl::Seconds(p.value("periodSeconds", 10));
   }
   if (t >= c.next_liveness) {
     const json& p = cs["livenessProbe"];
-    auto [ok, msg] = RunProbe(p, cs, img, ctx.sim->ip, t, c.started_at);
+    ProbeResult r = RunProbe(ctx, c, p, cs, img, t);
     c.next_liveness = t + absl::Seconds(p.value("periodSeconds", 10));
-    if (ok) {
+    if (r.ok) {
       c.liveness_failures = 0;
     } else {
       c.liveness_failures++;
-      Event(ctx, c.name, "Warning", "Unhealthy", absl::StrCat("Liveness probe failed: ", msg), t);
+      Event(ctx, c.name, "Warning", "Unhealthy",
+            absl::StrCat("Liveness probe ", r.verb, ": ", r.output), t);
       if (c.liveness_failures >= p.value("failureThreshold", 3)) {
         Event(ctx, c.name, "Normal", "Killing",
               absl::StrCat("Container ", c.name, " failed liveness probe, will be restarted"), t);
@@ -513,7 +486,7 @@ void StepContainer(const PodCtx& ctx, ContainerSim& c, const json& cs, absl::Tim
           c.state = {{"terminated",
                       {{"exitCode", 128},
                        {"reason", "StartError"},
-                       {"message", kRuncInitOom},
+                       {"message", c.start_error},
                        {"startedAt", "1970-01-01T00:00:00Z"},
                        {"finishedAt", Rfc3339(t - absl::Seconds(1))},
                        {"containerID", c.container_id}}}};
@@ -552,143 +525,124 @@ bool Cluster::ReconcilePods() {
   return changed;
 }
 
-bool Cluster::SyncPod(const json& pod_in) {
-  json pod = pod_in;
-  absl::Time now = Now();
-  const std::string uid = pod["metadata"].value("uid", "");
-  absl::MutexLock lock(&pods_mu_);
-  auto& slot = pods_[uid];
-  if (!slot) {
-    slot = std::make_shared<PodSim>();
-    slot->uid = uid;
-    if (pod["spec"].contains("containers")) {
-      for (const json& cs : pod["spec"]["containers"]) {
-        ContainerSim c;
-        c.name = cs.value("name", "");
-        slot->containers.push_back(c);
-      }
-    }
-    if (pod["spec"].contains("nodeName")) {
-      slot->scheduled = true;
-      slot->node = pod["spec"]["nodeName"];
-      slot->ip = "10.244.0." + std::to_string(next_ip_++ % 250 + 2);
-      for (auto& c : slot->containers) c.next = now;
-      Event({this, &pod, slot.get(), pod["metadata"].value("namespace", ""),
-             pod["metadata"].value("name", ""), uid, &world_},
-            "", "Normal", "Scheduled",
-            absl::StrCat("Successfully assigned ", pod["metadata"].value("namespace", ""), "/",
-                         pod["metadata"].value("name", ""), " to ", slot->node),
-            now, "default-scheduler");
-    }
+namespace {
+
+std::shared_ptr<Cluster::PodSim> NewPodSim(const json& pod, const std::string& uid) {
+  auto sim = std::make_shared<Cluster::PodSim>();
+  sim->uid = uid;
+  for (const json& cs : pod["spec"].value("containers", json::array())) {
+    ContainerSim c;
+    c.name = cs.value("name", "");
+    sim->containers.push_back(c);
   }
-  PodSim& sim = *slot;
-  PodCtx ctx{
-      this, &pod,   &sim, pod["metadata"].value("namespace", ""), pod["metadata"].value("name", ""),
-      uid,  &world_};
-  if (!sim.scheduled && now >= sim.next_schedule_try) {
-    // Filter nodes: selector, then resources against pods already bound.
-    int64_t mem = 0, cpu = 0;
-    for (const json& cs : pod["spec"].value("containers", json::array())) {
-      mem += Request(cs, "memory");
-      cpu += Request(cs, "cpu");
-    }
-    json selector = pod["spec"].value("nodeSelector", json::object());
-    std::map<std::string, int> reasons;
-    int not_helpful = 0, no_victims = 0;
-    std::string chosen;
-    std::vector<json> all_pods = store_.List("pods", "");
-    // VolumeBinding PreFilter (api_controllers.h): a missing or unbound claim fails every node.
-    std::string prefilter = VolumeBindingPreFilter(store_, pod);
-    for (const auto& n : world_.nodes) {
-      if (!prefilter.empty()) break;
-      bool sel_ok = true;
-      for (auto& [k, v] : selector.items()) {
-        json labels = n.labels;
-        labels["kubernetes.io/hostname"] = n.name;
-        labels["kubernetes.io/os"] = "linux";
-        if (!labels.contains(k) || labels[k] != v) sel_ok = false;
-      }
-      if (!sel_ok) {
-        reasons["node(s) didn't match Pod's node affinity/selector"]++;
-        not_helpful++;
-        continue;
-      }
-      int64_t used_mem = 0, used_cpu = 0, count = 0;
-      for (const json& p : all_pods) {
-        if (p["spec"].value("nodeName", "") != n.name) continue;
-        ++count;
-        for (const json& cs : p["spec"].value("containers", json::array())) {
-          used_mem += Request(cs, "memory");
-          used_cpu += Request(cs, "cpu");
-        }
-      }
-      bool fits = true;
-      if (used_mem + mem > n.memory_bytes) {
-        reasons["Insufficient memory"]++;
-        fits = false;
-      }
-      if (used_cpu + cpu > n.cpu_millis) {
-        reasons["Insufficient cpu"]++;
-        fits = false;
-      }
-      if (count + 1 > n.pods) {
-        reasons["Too many pods"]++;
-        fits = false;
-      }
-      if (!fits) {
-        no_victims++;
-        continue;
-      }
-      if (chosen.empty()) chosen = n.name;
-    }
-    if (!chosen.empty()) {
-      sim.scheduled = true;
-      sim.node = chosen;
-      sim.ip = "10.244.0." + std::to_string(next_ip_++ % 250 + 2);
-      pod["spec"]["nodeName"] = chosen;
-      Event(ctx, "", "Normal", "Scheduled",
-            absl::StrCat("Successfully assigned ", ctx.ns, "/", ctx.name, " to ", chosen), now,
-            "default-scheduler");
-      for (auto& c : sim.containers) c.next = now + absl::Seconds(1);
+  return sim;
+}
+
+void Bind(const PodCtx& ctx, const std::string& node, int* next_ip, absl::Time now,
+          absl::Duration start_delay) {
+  Cluster::PodSim& sim = *ctx.sim;
+  sim.scheduled = true;
+  sim.node = node;
+  sim.ip = "10.244.0." + std::to_string((*next_ip)++ % 250 + 2);
+  Event(ctx, "", "Normal", "Scheduled",
+        absl::StrCat("Successfully assigned ", ctx.ns, "/", ctx.name, " to ", node), now,
+        "default-scheduler");
+  for (auto& c : sim.containers) c.next = now + start_delay;
+}
+
+// The scheduler's view of the nodes (what a `kubectl taint/label/cordon` changes), to retry a
+// pending pod as soon as it changes, like the real scheduler's queueing hints.
+std::string NodesFingerprint(const std::vector<json>& nodes) {
+  std::string out;
+  for (const json& n : nodes) {
+    out += n["metadata"].value("labels", json::object()).dump();
+    out += n.value("spec", json::object()).dump();
+  }
+  return out;
+}
+
+// Pending pod: bind it, or record FailedScheduling and retry in a minute or on a node change.
+void TrySchedule(const PodCtx& ctx, Store& store, json* pod, int* next_ip, absl::Time now) {
+  Cluster::PodSim& sim = *ctx.sim;
+  std::vector<json> nodes = store.List("nodes", "");
+  std::string seen = NodesFingerprint(nodes);
+  if (now < sim.next_schedule_try && seen == sim.nodes_seen) return;
+  sim.nodes_seen = seen;
+  // A volume PreFilter message (missing/unbound claims) goes in SchedulePod's last argument.
+  ScheduleDecision d =
+      SchedulePod(*pod, nodes, store.List("pods", ""), VolumeBindingPreFilter(store, *pod));
+  if (!d.node.empty()) {
+    (*pod)["spec"]["nodeName"] = d.node;
+    Bind(ctx, d.node, next_ip, now, absl::Seconds(1));
+    return;
+  }
+  sim.unschedulable_message = d.message;
+  Event(ctx, "", "Warning", "FailedScheduling", d.message, now, "default-scheduler");
+  sim.next_schedule_try = now + absl::Seconds(60);
+}
+
+void MountVolumes(const PodCtx& ctx, absl::Time now) {
+  Cluster::PodSim& sim = *ctx.sim;
+  if (!sim.scheduled || sim.volumes_ok || now < sim.next_volume_try) return;
+  std::string err = VolumeError(ctx);
+  if (err.empty()) {
+    sim.volumes_ok = true;
+    return;
+  }
+  Event(ctx, "", "Warning", "FailedMount", err, now);
+  sim.next_volume_try = now + absl::Seconds(30);
+  for (auto& c : sim.containers) c.next = std::max(c.next, sim.next_volume_try);
+}
+
+// Counts for the pod phase: `running` includes containers in restart back-off (they will run
+// again), `stopped` those terminated for good, `waiting` those that never started.
+json ContainerStatuses(const PodCtx& ctx, std::vector<std::string>* unready, int* running,
+                       int* waiting, int* stopped, int* failed) {
+  json statuses = json::array();
+  const json& specs = (*ctx.pod)["spec"].value("containers", json::array());
+  for (size_t i = 0; i < ctx.sim->containers.size(); ++i) {
+    const ContainerSim& c = ctx.sim->containers[i];
+    json cs = {{"name", c.name},
+               {"image", i < specs.size() ? specs[i].value("image", "") : ""},
+               {"imageID", c.image_id},
+               {"ready", c.ready},
+               {"restartCount", c.restarts},
+               {"started", c.started},
+               {"state", c.state},
+               {"lastState", c.last_state}};
+    if (!c.container_id.empty()) cs["containerID"] = c.container_id;
+    statuses.push_back(cs);
+    if (!c.ready) unready->push_back(c.name);
+    if (c.state.contains("running")) {
+      ++*running;
+    } else if (c.state.contains("terminated")) {
+      ++*stopped;
+      if (c.state["terminated"].value("exitCode", 0) != 0) ++*failed;
+    } else if (c.last_state.contains("terminated")) {
+      ++*running;
     } else {
-      std::vector<std::string> parts;
-      for (auto& [r, n] : reasons) parts.push_back(absl::StrCat(n, " ", r));
-      std::sort(parts.begin(), parts.end());
-      size_t total = world_.nodes.size();
-      std::vector<std::string> pre;
-      if (no_victims)
-        pre.push_back(absl::StrCat(no_victims, " No preemption victims found for incoming pod"));
-      if (not_helpful)
-        pre.push_back(absl::StrCat(not_helpful, " Preemption is not helpful for scheduling"));
-      if (!prefilter.empty()) {
-        parts = {prefilter};
-        pre = {absl::StrCat(total, " Preemption is not helpful for scheduling")};
-      }
-      sim.unschedulable_message = absl::StrCat(
-          "0/", total, " nodes are available: ", absl::StrJoin(parts, ", "), ". preemption: 0/",
-          total, " nodes are available: ", absl::StrJoin(pre, ", "), "..");
-      Event(ctx, "", "Warning", "FailedScheduling", sim.unschedulable_message, now,
-            "default-scheduler");
-      sim.next_schedule_try = now + absl::Seconds(60);
+      ++*waiting;
     }
   }
-  if (sim.scheduled && !sim.volumes_ok && now >= sim.next_volume_try) {
-    std::string err = VolumeError(ctx);
-    if (err.empty()) {
-      sim.volumes_ok = true;
-    } else {
-      Event(ctx, "", "Warning", "FailedMount", err, now);
-      sim.next_volume_try = now + absl::Seconds(30);
-      for (auto& c : sim.containers) c.next = std::max(c.next, sim.next_volume_try);
-    }
+  return statuses;
+}
+
+std::string QosClass(const json& specs) {
+  bool guaranteed = !specs.empty(), burstable = false;
+  for (const json& s : specs) {
+    bool has_req = s.contains("resources") &&
+                   (s["resources"].contains("requests") || s["resources"].contains("limits"));
+    burstable |= has_req;
+    guaranteed &= s.contains("resources") && s["resources"].contains("limits") &&
+                  s["resources"]["limits"].contains("memory") &&
+                  s["resources"]["limits"].contains("cpu");
   }
-  if (sim.scheduled && sim.volumes_ok) {
-    const json& specs = pod["spec"]["containers"];
-    for (size_t i = 0; i < sim.containers.size() && i < specs.size(); ++i) {
-      StepContainer(ctx, sim.containers[i], specs[i], now);
-    }
-  }
-  // Assemble status.
+  return guaranteed ? "Guaranteed" : (burstable ? "Burstable" : "BestEffort");
+}
+
+json PodStatus(const PodCtx& ctx, absl::Time now) {
+  Cluster::PodSim& sim = *ctx.sim;
+  const json& pod = *ctx.pod;
   json status = pod.value("status", json::object());
   std::string now_s = Rfc3339(now);
   auto cond = [&](const std::string& type, bool ok, const std::string& reason,
@@ -706,59 +660,33 @@ bool Cluster::SyncPod(const json& pod_in) {
     if (!message.empty()) c["message"] = message;
     return c;
   };
-  json conditions = json::array();
-  int running = 0, waiting = 0, stopped = 0, succeeded = 0, failed = 0;
+  int running = 0, waiting = 0, stopped = 0, failed = 0;
   std::vector<std::string> unready;
-  json statuses = json::array();
-  const json& specs = pod["spec"].value("containers", json::array());
-  for (size_t i = 0; i < sim.containers.size(); ++i) {
-    const ContainerSim& c = sim.containers[i];
-    json cs = {{"name", c.name},
-               {"image", i < specs.size() ? specs[i].value("image", "") : ""},
-               {"imageID", c.image_id},
-               {"ready", c.ready},
-               {"restartCount", c.restarts},
-               {"started", c.started},
-               {"state", c.state},
-               {"lastState", c.last_state}};
-    if (!c.container_id.empty()) cs["containerID"] = c.container_id;
-    statuses.push_back(cs);
-    if (!c.ready) unready.push_back(c.name);
-    if (c.state.contains("running")) {
-      ++running;
-    } else if (c.state.contains("terminated")) {
-      ++stopped;
-      (c.state["terminated"].value("exitCode", 0) == 0 ? succeeded : failed)++;
-    } else if (c.last_state.contains("terminated")) {
-      ++stopped;
-    } else {
-      ++waiting;
-    }
-  }
+  json statuses = ContainerStatuses(ctx, &unready, &running, &waiting, &stopped, &failed);
   std::string phase = "Pending";
-  if (sim.scheduled && sim.volumes_ok) {
+  if (sim.scheduled && sim.volumes_ok && waiting == 0) {
     std::string policy = pod["spec"].value("restartPolicy", "Always");
-    if (waiting > 0)
-      phase = "Pending";
-    else if (running > 0)
+    if (running > 0 || (stopped > 0 && policy == "Always")) {
       phase = "Running";
-    else if (stopped > 0) {
-      if (policy == "Always")
-        phase = "Running";
-      else
-        phase = failed > 0 ? "Failed" : "Succeeded";
+    } else if (stopped > 0) {
+      // Like the kubelet's getPhase: OnFailure restarts failed containers, so it stays Running.
+      phase = failed == 0 ? "Succeeded" : (policy == "OnFailure" ? "Running" : "Failed");
     }
   }
-  std::string unready_msg =
-      absl::StrCat("containers with unready status: [", absl::StrJoin(unready, " "), "]");
+  json conditions = json::array();
   if (sim.scheduled) {
+    bool all_ready = unready.empty() && !sim.containers.empty();
+    // A finished pod (Succeeded/Failed) reports PodCompleted rather than ContainersNotReady.
+    std::string reason =
+        phase == "Succeeded" || phase == "Failed" ? "PodCompleted" : "ContainersNotReady";
+    std::string msg = reason == "PodCompleted" ? ""
+                                               : absl::StrCat("containers with unready status: [",
+                                                              absl::StrJoin(unready, " "), "]");
     conditions.push_back(cond("PodReadyToStartContainers", sim.volumes_ok, "", ""));
     conditions.push_back(cond("Initialized", true, "", ""));
-    bool all_ready = unready.empty() && !sim.containers.empty();
-    conditions.push_back(cond("Ready", all_ready, all_ready ? "" : "ContainersNotReady",
-                              all_ready ? "" : unready_msg));
-    conditions.push_back(cond("ContainersReady", all_ready, all_ready ? "" : "ContainersNotReady",
-                              all_ready ? "" : unready_msg));
+    conditions.push_back(cond("Ready", all_ready, all_ready ? "" : reason, all_ready ? "" : msg));
+    conditions.push_back(
+        cond("ContainersReady", all_ready, all_ready ? "" : reason, all_ready ? "" : msg));
     conditions.push_back(cond("PodScheduled", true, "", ""));
     status["hostIP"] = "172.18.0.2";
     status["hostIPs"] = json::array({{{"ip", "172.18.0.2"}}});
@@ -771,16 +699,36 @@ bool Cluster::SyncPod(const json& pod_in) {
   }
   status["phase"] = phase;
   status["conditions"] = conditions;
-  bool guaranteed = !specs.empty(), burstable = false;
-  for (const json& s : specs) {
-    bool has_req = s.contains("resources") &&
-                   (s["resources"].contains("requests") || s["resources"].contains("limits"));
-    burstable |= has_req;
-    guaranteed &= s.contains("resources") && s["resources"].contains("limits") &&
-                  s["resources"]["limits"].contains("memory") &&
-                  s["resources"]["limits"].contains("cpu");
+  status["qosClass"] = QosClass(pod["spec"].value("containers", json::array()));
+  return status;
+}
+
+}  // namespace
+
+bool Cluster::SyncPod(const json& pod_in) {
+  json pod = pod_in;
+  absl::Time now = Now();
+  const std::string uid = pod["metadata"].value("uid", "");
+  absl::MutexLock lock(&pods_mu_);
+  auto& slot = pods_[uid];
+  const bool fresh = !slot;
+  if (fresh) slot = NewPodSim(pod, uid);
+  PodSim& sim = *slot;
+  PodCtx ctx{
+      this, &pod,   &sim, pod["metadata"].value("namespace", ""), pod["metadata"].value("name", ""),
+      uid,  &world_};
+  if (fresh && pod["spec"].contains("nodeName")) {
+    Bind(ctx, pod["spec"]["nodeName"], &next_ip_, now, absl::ZeroDuration());
   }
-  status["qosClass"] = guaranteed ? "Guaranteed" : (burstable ? "Burstable" : "BestEffort");
+  if (!sim.scheduled) TrySchedule(ctx, store_, &pod, &next_ip_, now);
+  MountVolumes(ctx, now);
+  if (sim.scheduled && sim.volumes_ok) {
+    const json& specs = pod["spec"]["containers"];
+    for (size_t i = 0; i < sim.containers.size() && i < specs.size(); ++i) {
+      StepContainer(ctx, sim.containers[i], specs[i], now);
+    }
+  }
+  json status = PodStatus(ctx, now);
   if (status == pod_in.value("status", json::object()) && pod["spec"] == pod_in["spec"]) {
     return false;
   }

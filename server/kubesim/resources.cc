@@ -102,6 +102,7 @@ const std::vector<ResourceType>& AllResourceTypes() {
        {"pc"},
        {}},
       {"storage.k8s.io", "v1", "storageclasses", "storageclass", "StorageClass", false, {"sc"}, {}},
+      {"apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, {"sts"}, {"all"}},
   };
   return *types;
 }

@@ -10,7 +10,8 @@ namespace {
 std::string Key(const std::string& ns, const std::string& name) { return ns + "/" + name; }
 
 bool HasGeneration(const std::string& resource) {
-  return resource == "deployments" || resource == "replicasets";
+  return resource == "deployments" || resource == "replicasets" || resource == "statefulsets" ||
+         resource == "jobs" || resource == "cronjobs";
 }
 
 json WithoutMetaAndStatus(const json& obj) {

@@ -28,12 +28,124 @@ absl::Status ReadQuantity(const YamlDocument& doc, const YAML::Node& map, const 
   return absl::OkStatus();
 }
 
+// The list at `key` as maps (a plain string item becomes {`string_key`: item}).
+absl::StatusOr<std::vector<YAML::Node>> MapList(const YamlDocument& doc, const YAML::Node& node,
+                                                const std::string& key,
+                                                const std::string& string_key) {
+  std::vector<YAML::Node> out;
+  const YAML::Node& list = node[key];
+  if (!list) return out;
+  if (!list.IsSequence()) return YamlError(doc, list, key, "wants a list");
+  for (const YAML::Node& item : list) {
+    if (item.IsScalar()) {
+      YAML::Node m;
+      m[string_key] = item.Scalar();
+      out.push_back(m);
+    } else if (item.IsMap()) {
+      out.push_back(item);
+    } else {
+      return YamlError(doc, item, key, "wants strings or mappings");
+    }
+  }
+  return out;
+}
+
+absl::Status ParseHeapAndFlags(const YamlDocument& doc, const YAML::Node& node,
+                               ImageBehavior* img) {
+  if (const YAML::Node& f = node["flags"]) {
+    RETURN_IF_ERROR(CheckKnownKeys(doc, f, {"known", "unknownLogs", "unknownExitCode"}, "flags"));
+    img->has_flags = true;
+    RETURN_IF_ERROR(ReadStringList(doc, f, "known", &img->known_flags));
+    RETURN_IF_ERROR(ReadStringList(doc, f, "unknownLogs", &img->unknown_flag_logs));
+    RETURN_IF_ERROR(ReadInt(doc, f, "unknownExitCode", &img->unknown_flag_exit_code));
+  }
+  if (const YAML::Node& h = node["heap"]) {
+    RETURN_IF_ERROR(CheckKnownKeys(doc, h, {"envs", "args", "defaultPercent", "needs"}, "heap"));
+    img->has_heap = true;
+    RETURN_IF_ERROR(ReadStringList(doc, h, "envs", &img->heap_envs));
+    RETURN_IF_ERROR(ReadBool(doc, h, "args", &img->heap_args));
+    RETURN_IF_ERROR(ReadDouble(doc, h, "defaultPercent", &img->heap_default_percent));
+    RETURN_IF_ERROR(ReadQuantity(doc, h, "needs", &img->heap_needs_bytes));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseProcessModel(const YamlDocument& doc, const YAML::Node& node,
+                               ImageBehavior* img) {
+  RETURN_IF_ERROR(ReadStringList(doc, node, "entrypoint", &img->entrypoint));
+  RETURN_IF_ERROR(ReadStringList(doc, node, "cmd", &img->cmd));
+  RETURN_IF_ERROR(ReadStringList(doc, node, "executables", &img->executables));
+  RETURN_IF_ERROR(ReadString(doc, node, "program", &img->program));
+  RETURN_IF_ERROR(ReadString(doc, node, "shell", &img->shell));
+  if (img->shell != "dash" && img->shell != "busybox" && img->shell != "bash") {
+    return YamlError(doc, node["shell"], "shell", "wants dash, busybox or bash");
+  }
+  RETURN_IF_ERROR(ReadStringList(doc, node, "nonEmptyEnv", &img->non_empty_env));
+  RETURN_IF_ERROR(ReadInt(doc, node, "readOnlyExitCode", &img->read_only_exit_code));
+  RETURN_IF_ERROR(ReadStringList(doc, node, "files", &img->files));
+  RETURN_IF_ERROR(ParseHeapAndFlags(doc, node, img));
+  ASSIGN_OR_RETURN(std::vector<YAML::Node> wrappers, MapList(doc, node, "wrappers", "path"));
+  for (const YAML::Node& w : wrappers) {
+    RETURN_IF_ERROR(CheckKnownKeys(doc, w, {"path", "notFoundLog"}, "wrappers[]"));
+    ImageBehavior::Wrapper out{"", "${WRAPPER}: exec: ${CMD}: not found"};
+    RETURN_IF_ERROR(ReadString(doc, w, "path", &out.path));
+    RETURN_IF_ERROR(ReadString(doc, w, "notFoundLog", &out.not_found_log));
+    img->wrappers.push_back(out);
+  }
+  ASSIGN_OR_RETURN(std::vector<YAML::Node> paths, MapList(doc, node, "writablePaths", "path"));
+  for (const YAML::Node& p : paths) {
+    RETURN_IF_ERROR(CheckKnownKeys(doc, p, {"path", "logs"}, "writablePaths[]"));
+    ImageBehavior::WritablePath out;
+    RETURN_IF_ERROR(ReadString(doc, p, "path", &out.path));
+    if (out.path.empty() || out.path[0] != '/') {
+      return YamlError(doc, p, "path", "wants an absolute path");
+    }
+    RETURN_IF_ERROR(ReadStringList(doc, p, "logs", &out.logs));
+    if (out.logs.empty()) out.logs.push_back("open ${FILE}: read-only file system");
+    img->writable_paths.push_back(out);
+  }
+  if (const YAML::Node& list = node["execResults"]) {
+    if (!list.IsSequence()) return YamlError(doc, list, "execResults", "wants a list");
+    for (const YAML::Node& e : list) {
+      RETURN_IF_ERROR(CheckKnownKeys(doc, e, {"command", "exitCode", "output"}, "execResults[]"));
+      ImageBehavior::ExecResult out;
+      RETURN_IF_ERROR(ReadString(doc, e, "command", &out.command));
+      RETURN_IF_ERROR(ReadInt(doc, e, "exitCode", &out.exit_code));
+      RETURN_IF_ERROR(ReadString(doc, e, "output", &out.output));
+      img->exec_results.push_back(out);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseImage(const YamlDocument& doc, const YAML::Node& node, ImageBehavior* img) {
-  RETURN_IF_ERROR(CheckKnownKeys(
-      doc, node,
-      {"name", "workingSet", "startupSeconds", "oomAfterSeconds", "serves", "requiredEnv",
-       "missingEnvLogs", "missingEnvExitCode", "startLogs", "crash", "termExitCode", "description"},
-      "images[]"));
+  RETURN_IF_ERROR(CheckKnownKeys(doc, node,
+                                 {"name",
+                                  "workingSet",
+                                  "startupSeconds",
+                                  "oomAfterSeconds",
+                                  "serves",
+                                  "requiredEnv",
+                                  "missingEnvLogs",
+                                  "missingEnvExitCode",
+                                  "startLogs",
+                                  "crash",
+                                  "termExitCode",
+                                  "description",
+                                  "entrypoint",
+                                  "cmd",
+                                  "executables",
+                                  "wrappers",
+                                  "program",
+                                  "shell",
+                                  "flags",
+                                  "nonEmptyEnv",
+                                  "heap",
+                                  "writablePaths",
+                                  "readOnlyExitCode",
+                                  "files",
+                                  "execResults"},
+                                 "images[]"));
   RETURN_IF_ERROR(ReadString(doc, node, "name", &img->name));
   if (img->name.empty()) return YamlError(doc, node, "name", "every image needs a name");
   RETURN_IF_ERROR(ReadQuantity(doc, node, "workingSet", &img->working_set_bytes));
@@ -57,6 +169,7 @@ absl::Status ParseImage(const YamlDocument& doc, const YAML::Node& node, ImageBe
       img->serves.push_back(sp);
     }
   }
+  RETURN_IF_ERROR(ParseProcessModel(doc, node, img));
   if (node["crash"]) {
     const YAML::Node& c = node["crash"];
     RETURN_IF_ERROR(CheckKnownKeys(doc, c, {"afterSeconds", "exitCode", "logs"}, "crash"));
@@ -69,7 +182,26 @@ absl::Status ParseImage(const YamlDocument& doc, const YAML::Node& node, ImageBe
 }
 
 absl::Status ParseNode(const YamlDocument& doc, const YAML::Node& node, NodeSpec* out) {
-  RETURN_IF_ERROR(CheckKnownKeys(doc, node, {"name", "capacity", "labels"}, "nodes[]"));
+  RETURN_IF_ERROR(CheckKnownKeys(
+      doc, node, {"name", "capacity", "labels", "taints", "unschedulable"}, "nodes[]"));
+  RETURN_IF_ERROR(ReadBool(doc, node, "unschedulable", &out->unschedulable));
+  if (const YAML::Node& taints = node["taints"]) {
+    if (!taints.IsSequence()) return YamlError(doc, taints, "taints", "wants a list");
+    for (const YAML::Node& t : taints) {
+      RETURN_IF_ERROR(CheckKnownKeys(doc, t, {"key", "value", "effect"}, "taints[]"));
+      std::string key, value, effect = "NoSchedule";
+      RETURN_IF_ERROR(ReadString(doc, t, "key", &key));
+      RETURN_IF_ERROR(ReadString(doc, t, "value", &value));
+      RETURN_IF_ERROR(ReadString(doc, t, "effect", &effect));
+      if (key.empty()) return YamlError(doc, t, "key", "every taint needs a key");
+      if (effect != "NoSchedule" && effect != "PreferNoSchedule" && effect != "NoExecute") {
+        return YamlError(doc, t, "effect", "wants NoSchedule, PreferNoSchedule or NoExecute");
+      }
+      json taint = {{"key", key}, {"effect", effect}};
+      if (!value.empty()) taint["value"] = value;
+      out->taints.push_back(taint);
+    }
+  }
   RETURN_IF_ERROR(ReadString(doc, node, "name", &out->name));
   if (out->name.empty()) return YamlError(doc, node, "name", "every node needs a name");
   if (const YAML::Node& cap = node["capacity"]) {

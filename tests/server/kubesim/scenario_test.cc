@@ -393,7 +393,7 @@ TEST_F(ScenarioTest, RequestsThatFitNoNodeStayPendingWithFailedScheduling) {
   EXPECT_EQ(pod["status"]["phase"], "Pending");
   std::string want =
       "0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No "
-      "preemption victims found for incoming pod..";
+      "preemption victims found for incoming pod.";
   json sched = Condition(pod, "PodScheduled");
   EXPECT_EQ(sched["reason"], "Unschedulable");
   EXPECT_EQ(sched["message"], want);
