@@ -61,6 +61,7 @@ absl::Status BootstrapApiObjects(Store& store) {
 bool ReconcileApiControllers(Cluster& cluster) {
   bool changed = ReconcileStorage(cluster);
   changed |= ReconcileEndpoints(cluster);
+  changed |= ReconcilePolicy(cluster);
   return changed;
 }
 

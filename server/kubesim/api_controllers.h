@@ -18,8 +18,8 @@ class Cluster;
 // StorageClass "standard" (provisioner k8s.io/minikube-hostpath, Immediate binding).
 absl::Status BootstrapApiObjects(Store& store);
 
-// One pass of the PersistentVolume binder/provisioner and the Endpoints and EndpointSlice
-// controllers; true when anything was written.
+// One pass of the PersistentVolume binder/provisioner, the Endpoints and EndpointSlice
+// controllers and the quota and disruption-budget status; true when anything was written.
 bool ReconcileApiControllers(Cluster& cluster);
 
 // PersistentVolume binder (storage.cc): binds Pending claims to matching Available volumes or
@@ -28,6 +28,8 @@ bool ReconcileStorage(Cluster& cluster);
 // Endpoints and EndpointSlices (endpoints.cc) for every Service with a selector, from the
 // matching pods' IPs and readiness.
 bool ReconcileEndpoints(Cluster& cluster);
+// ResourceQuota status.used and PodDisruptionBudget status (policy.cc).
+bool ReconcilePolicy(Cluster& cluster);
 
 // The scheduler's VolumeBinding PreFilter message for `pod`: `persistentvolumeclaim "x" not
 // found` or `pod has unbound immediate PersistentVolumeClaims`; "" when its claims allow it.

@@ -323,6 +323,10 @@ TEST_F(ConformanceTest, ClaimsBindOrKeepPodsPendingAndServicesGetEndpoints) {
       {0, {"deployment.apps/web created"}});
   Run({"expose", "deployment", "web", "--port=80"}, {0, {"service/web exposed"}});
   Run({"create", "service", "clusterip", "nobody", "--tcp=80:80"}, {0, {"service/nobody created"}});
+  Run({"create", "poddisruptionbudget", "web", "--selector=app=web", "--min-available=1"},
+      {0, {"poddisruptionbudget.policy/web created"}});
+  Run({"create", "quota", "q", "--hard=pods=10,requests.storage=5Gi"},
+      {0, {"resourcequota/q created"}});
   sim_->AdvanceClock(absl::Seconds(30));
   Run({"wait", "--for=jsonpath={.status.phase}=Bound", "pvc/data", "--timeout=10s"},
       {0, {"persistentvolumeclaim/data condition met"}});
@@ -330,6 +334,11 @@ TEST_F(ConformanceTest, ClaimsBindOrKeepPodsPendingAndServicesGetEndpoints) {
                        {"NAME   STATUS    VOLUME", "data   Bound     pvc-",
                         "1Gi        RWO            standard", "fast   Pending", "sc"}});
   Run({"get", "pv"}, {0, {"RECLAIM POLICY", "Delete           Bound    demo/data"}});
+  Run({"get", "pdb", "web"},
+      {0,
+       {},
+       R"(NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE\nweb\s+1\s+N/A\s+1\s+\S+\n)"});
+  Run({"get", "quota", "q"}, {0, {"pods: 5/10, requests.storage: 2Gi/5Gi"}});
   Run({"get", "storageclass"}, {0, {"standard (default)   k8s.io/minikube-hostpath"}});
   Run({"get", "pod", "uses-data", "-o", "jsonpath={.status.phase}"}, {0, {}, "Running"});
   Run({"get", "pod", "uses-fast", "-o", "jsonpath={.status.phase}"}, {0, {}, "Pending"});
