@@ -86,12 +86,17 @@ const std::vector<std::string>& Phones() {
 constexpr double kGapMid = 3.0;
 constexpr double kGapWidth = 1.0;
 constexpr double kMaxSecondsPerWord = 0.75;
+// The same check per phone: spoken answers stay under ~0.15 s per phone even when slow; a
+// sentence forced into a short answer ("what is going on" -> "will do") takes far longer.
+constexpr double kMaxSecondsPerPhone = 0.2;
 
 }  // namespace
 
 struct PocketsphinxStt::Decoder {
   cmd_ln_t* config = nullptr;
   ps_decoder_t* ps = nullptr;
+  // Fewest phones of each grammar word (its shortest pronunciation).
+  std::map<std::string, size_t> phones;
   ~Decoder() {
     if (ps != nullptr) ps_free(ps);
     if (config != nullptr) cmd_ln_free_r(config);
@@ -107,7 +112,9 @@ std::string PocketsphinxStt::GarbageGrammar() {
       "#JSGF V1.0;\ngrammar garbage;\npublic <garbage> = <phone>+;\n<phone> = ", phones, ";\n");
 }
 
-std::string PocketsphinxStt::Grammar() { return AnswerGrammar(); }
+std::string PocketsphinxStt::Grammar(const std::string& language) {
+  return AnswerGrammar(language);
+}
 
 PocketsphinxStt::PocketsphinxStt(std::unique_ptr<Decoder> decoder) : decoder_(std::move(decoder)) {}
 PocketsphinxStt::~PocketsphinxStt() = default;
@@ -130,6 +137,7 @@ absl::StatusOr<std::unique_ptr<PocketsphinxStt>> PocketsphinxStt::Create(
   ASSIGN_OR_RETURN(std::string dict_text, ReadFile(cmudict));
   std::ostringstream dict;
   std::set<std::string> found;
+  std::map<std::string, size_t> phones;
   for (absl::string_view line : absl::StrSplit(dict_text, '\n')) {
     size_t space = line.find(' ');
     if (space == absl::string_view::npos) continue;
@@ -138,11 +146,20 @@ absl::StatusOr<std::unique_ptr<PocketsphinxStt>> PocketsphinxStt::Create(
     if (words.count(base) && !FrenchPronunciations().count(base)) {
       dict << line << "\n";
       found.insert(base);
+      const size_t n =
+          std::vector<std::string>(absl::StrSplit(line.substr(space + 1), ' ', absl::SkipEmpty()))
+              .size();
+      auto [it, inserted] = phones.emplace(base, n);
+      if (!inserted) it->second = std::min(it->second, n);
     }
   }
   for (const auto& [word, prons] : FrenchPronunciations()) {
     for (size_t i = 0; i < prons.size(); ++i) {
       dict << word << (i == 0 ? "" : absl::StrCat("(", i + 1, ")")) << " " << prons[i] << "\n";
+      const size_t n =
+          std::vector<std::string>(absl::StrSplit(prons[i], ' ', absl::SkipEmpty())).size();
+      auto [it, inserted] = phones.emplace(word, n);
+      if (!inserted) it->second = std::min(it->second, n);
     }
     found.insert(word);
   }
@@ -157,13 +174,12 @@ absl::StatusOr<std::unique_ptr<PocketsphinxStt>> PocketsphinxStt::Create(
     }
   }
   const std::string dict_path = work_dir + "/answers.dict";
-  const std::string gram_path = work_dir + "/answers.gram";
   RETURN_IF_ERROR(WriteFileAtomically(dict_path, dict.str()));
-  RETURN_IF_ERROR(WriteFileAtomically(gram_path, Grammar()));
   const std::string garbage_path = work_dir + "/garbage.gram";
   RETURN_IF_ERROR(WriteFileAtomically(garbage_path, GarbageGrammar()));
 
   auto decoder = std::make_unique<Decoder>();
+  decoder->phones = std::move(phones);
   decoder->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", hmm.c_str(), "-dict",
                                 dict_path.c_str(), "-logfn", "/dev/null", nullptr);
   if (decoder->config == nullptr) {
@@ -174,21 +190,28 @@ absl::StatusOr<std::unique_ptr<PocketsphinxStt>> PocketsphinxStt::Create(
     return absl::InternalError(
         absl::StrCat("pocketsphinx failed to load the model from ", model_dir));
   }
-  if (ps_set_jsgf_file(decoder->ps, "answers", gram_path.c_str()) != 0) {
-    return absl::InternalError("pocketsphinx rejected the answer grammar");
+  for (const char* language : {"en", "fr"}) {
+    const std::string gram_path = absl::StrCat(work_dir, "/answers-", language, ".gram");
+    RETURN_IF_ERROR(WriteFileAtomically(gram_path, Grammar(language)));
+    if (ps_set_jsgf_file(decoder->ps, absl::StrCat("answers_", language).c_str(),
+                         gram_path.c_str()) != 0) {
+      return absl::InternalError(
+          absl::StrCat("pocketsphinx rejected the ", language, " answer grammar"));
+    }
   }
   if (ps_set_jsgf_file(decoder->ps, "garbage", garbage_path.c_str()) != 0) {
     return absl::InternalError("pocketsphinx rejected the phone-loop grammar");
   }
-  if (ps_set_search(decoder->ps, "answers") != 0) {
+  if (ps_set_search(decoder->ps, "answers_en") != 0) {
     return absl::InternalError("pocketsphinx cannot select the answer grammar");
   }
   return std::unique_ptr<PocketsphinxStt>(new PocketsphinxStt(std::move(decoder)));
 }
 
 absl::StatusOr<SttResult> PocketsphinxStt::Transcribe(const Audio& audio,
-                                                      const std::string& /*language*/) {
+                                                      const std::string& language) {
   if (audio.sample_rate <= 0) return absl::InvalidArgumentError("audio has no sample rate");
+  const std::string search = language == "fr" ? "answers_fr" : "answers_en";
   SttResult result;
   Audio speech = TrimSilence(audio);
   if (speech.samples.size() < static_cast<size_t>(speech.sample_rate) / 10) return result;
@@ -214,7 +237,7 @@ absl::StatusOr<SttResult> PocketsphinxStt::Transcribe(const Audio& audio,
       const char* text = ps_get_hyp(ps, score);
       return std::string(text != nullptr ? text : "");
     };
-    ASSIGN_OR_RETURN(hyp, decode("answers", &answer_score));
+    ASSIGN_OR_RETURN(hyp, decode(search.c_str(), &answer_score));
     // Only a yes needs verifying (a misheard no costs little); this halves the cost of the rest.
     if (!hyp.empty() && DecideAnswer(hyp).decision == ::telephony::v1::DECISION_YES) {
       ASSIGN_OR_RETURN(std::string garbage, decode("garbage", &garbage_score));
@@ -240,6 +263,16 @@ absl::StatusOr<SttResult> PocketsphinxStt::Transcribe(const Audio& audio,
   result.match_score =
       result.transcript.empty() ? 0.0 : 1.0 / (1.0 + std::exp((gap - kGapMid) / kGapWidth));
   if (seconds_per_word > kMaxSecondsPerWord) result.match_score = 0.0;
+  size_t n_phones = 0;
+  for (absl::string_view w : absl::StrSplit(hyp, ' ', absl::SkipEmpty())) {
+    auto it = decoder_->phones.find(std::string(w));
+    n_phones += it == decoder_->phones.end() ? 1 : it->second;
+  }
+  if (n_phones > 0 &&
+      seconds_per_word * static_cast<double>(n_words) / static_cast<double>(n_phones) >
+          kMaxSecondsPerPhone) {
+    result.match_score = 0.0;
+  }
   return result;
 }
 

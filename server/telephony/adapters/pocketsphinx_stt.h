@@ -39,8 +39,8 @@ class PocketsphinxStt final : public Stt {
   absl::StatusOr<SttResult> Transcribe(const Audio& audio, const std::string& language) override;
   std::string engine() const override { return "pocketsphinx"; }
 
-  // The grammar in JSGF text (AnswerGrammar(); exposed for tests and --help).
-  static std::string Grammar();
+  // The grammar of `language` in JSGF text (AnswerGrammar(); exposed for tests and --help).
+  static std::string Grammar(const std::string& language);
   // The phone loop that verifies the answer grammar's result.
   static std::string GarbageGrammar();
 

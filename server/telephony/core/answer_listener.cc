@@ -84,21 +84,37 @@ bool AnswerListener::OnAudio(const Audio& so_far) {
   const SpeechSpan span = FindSpeech(so_far, options_);
   if (span.end == 0) return false;
   const size_t rate = static_cast<size_t>(so_far.sample_rate);
-  const size_t tail = static_cast<size_t>(absl::ToDoubleSeconds(options_.tail) * rate);
-  const size_t silence = static_cast<size_t>(absl::ToDoubleSeconds(options_.end_silence) * rate);
+  auto samples = [rate](absl::Duration d) {
+    return static_cast<size_t>(absl::ToDoubleSeconds(d) * static_cast<double>(rate));
+  };
   const size_t now = so_far.samples.size();
   const bool idle = !speculation_.valid() ||
                     speculation_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-  if (now >= span.end + tail && speculated_end_ != span.end && idle) {
-    // The pause may be the end: decode what was said, on another thread, while listening on.
+  if (now >= span.end + samples(options_.tail) && speculated_end_ != span.end && idle) {
+    // The pause may be the end: decode what was said while listening on.
     if (speculation_.valid()) speculation_.wait();
     speculated_end_ = span.end;
     Audio answer = Cut(so_far, span);
-    speculation_ = std::async(std::launch::async, [this, answer = std::move(answer)] {
+    auto decode = [this, answer = std::move(answer)] {
       return HearAnswer(*stt_, answer, language_);
-    });
+    };
+    speculation_ = std::async(options_.synchronous ? std::launch::deferred : std::launch::async,
+                              std::move(decode));
+    if (options_.synchronous) speculation_.wait();
   }
-  return now >= span.end + silence;
+  if (now < span.end + samples(options_.end_silence)) return false;
+  // The decode of this very answer must be known: a yes waits for more silence.
+  if (speculated_end_ != span.end || !speculation_.valid()) return true;
+  if (speculation_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+  if (!speculated_yes_.has_value() || speculated_yes_->first != span.end) {
+    absl::StatusOr<HeardAnswer> heard = speculation_.get();
+    speculated_yes_ = std::make_pair(
+        span.end, heard.ok() && heard->decision.decision == ::telephony::v1::DECISION_YES);
+    // Keep the result for Finish: the future can be read once.
+    speculation_ = std::async(std::launch::deferred, [heard] { return heard; });
+    speculation_.wait();
+  }
+  return !speculated_yes_->second || now >= span.end + samples(options_.yes_confirm_silence);
 }
 
 absl::StatusOr<HeardAnswer> AnswerListener::Finish(const Audio& answer) {

@@ -18,6 +18,7 @@
 #include <future>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -38,11 +39,16 @@ struct EndpointOptions {
   // Silence after the last speech that ends the answer.
   absl::Duration end_silence = absl::Milliseconds(400);
   // Audio kept after the last speech frame for the decoder; the speculative decode starts then.
-  absl::Duration tail = absl::Milliseconds(150);
+  absl::Duration tail = absl::Milliseconds(300);
   double min_rms = 300;
   double noise_margin = 3.0;  // ~ +9.5 dB over the noise floor
   // Less speech than this (a click, a breath) is not an answer.
   absl::Duration min_speech = absl::Milliseconds(80);
+  // A yes is only taken once this much silence followed it: "Yes? ... Who is this?" must not
+  // end at "Yes?". No and unclear answers end at end_silence.
+  absl::Duration yes_confirm_silence = absl::Milliseconds(800);
+  // Decode in OnAudio itself instead of on another thread (deterministic, for test grids).
+  bool synchronous = false;
 };
 
 struct SpeechSpan {
@@ -63,8 +69,9 @@ class AnswerListener {
   AnswerListener(Stt* stt, std::string language, EndpointOptions options);
   ~AnswerListener();
 
-  // The answer so far (from the start of listening). True when the answer is over. Starts the
-  // decode of the answer once `tail` of silence followed speech.
+  // The answer so far (from the start of listening). True when the answer is over: end_silence
+  // after the last speech, or yes_confirm_silence when the decode of the answer so far says
+  // yes. Starts that decode once `tail` of silence followed speech.
   bool OnAudio(const Audio& so_far);
   // The decision for `answer` (what PlayAndListen returned): the speculative decode's when it
   // covered the same speech, otherwise a decode now.
@@ -80,6 +87,8 @@ class AnswerListener {
   EndpointOptions options_;
   std::optional<size_t> speculated_end_;
   std::future<absl::StatusOr<HeardAnswer>> speculation_;
+  // For the speech that ended at .first: whether its decode said yes.
+  std::optional<std::pair<size_t, bool>> speculated_yes_;
   bool used_speculation_ = false;
 };
 

@@ -308,10 +308,11 @@ const std::map<std::string, std::string>& GrammarTokenSpellings() {
   return *map;
 }
 
-std::string AnswerGrammar() {
+std::string AnswerGrammar(const std::string& language) {
   std::vector<std::string> alternatives;
   std::set<std::string> seen;
   for (const Phrasing& p : Phrasings()) {
+    if (p.language != language) continue;
     std::string alt = absl::StrJoin(GrammarTokens(p), " ");
     if (seen.insert(alt).second) alternatives.push_back(alt);
   }

@@ -58,12 +58,13 @@ const CueLexicon& Cues();
 // (optional) is set when the text contains '?' (or the full-width ？).
 std::vector<std::string> FoldAnswerWords(const std::string& text, bool* question_mark = nullptr);
 
-// The pocketsphinx JSGF grammar: one alternative per phrasing (English and French).
-std::string AnswerGrammar();
+// The pocketsphinx JSGF grammar of one language ("en", "fr"): one alternative per phrasing of
+// that language, so that an English answer is never forced into a French word.
+std::string AnswerGrammar(const std::string& language);
 // Grammar tokens that stand for a spelling of the decider ("jarrive" -> "j'arrive"): French
 // words are written in the grammar without apostrophes or hyphens.
 const std::map<std::string, std::string>& GrammarTokenSpellings();
-// The grammar's words, sorted and unique.
+// The words of every language's grammar, sorted and unique.
 std::vector<std::string> GrammarWords();
 
 }  // namespace remediator::telephony
