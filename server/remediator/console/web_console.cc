@@ -86,7 +86,7 @@ pre{background:#0f1720;color:#e6edf3;padding:10px;overflow:auto;border-radius:4p
 .diff .add{color:#7ee787}.diff .del{color:#ff8e8e}
 .tag{display:inline-block;padding:1px 7px;border-radius:9px;background:#e3e8ef;font-size:12px}
 .ok{background:#d3f5dd}.bad{background:#ffdcdc}.warn{background:#fff1c2}
-section{background:#fff;border:1px solid #e2e5e9;border-radius:4px;padding:10px 14px;margin:12px 0}
+section{background:#fff;border:1px solid #e2e5e9;border-radius:4px;padding:10px 14px;margin:12px 0;overflow-x:auto}
 form.filters{display:flex;gap:10px;align-items:end;margin-bottom:12px}
 label{display:flex;flex-direction:column;font-size:12px;color:#55606b}
 audio{height:32px;width:260px}
