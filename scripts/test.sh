@@ -29,8 +29,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "Debian packages and build ($build_dir)"
 BUILD_DIR="$build_dir" "$here/scripts/build.sh" "${cmake_args[@]}"
 
-step "test tools (npm: @bufbuild/buf for buf curl)"
-if [ ! -x tools/node_modules/.bin/buf ]; then
+step "test tools (npm: @bufbuild/buf for buf curl, playwright-core for the console test)"
+if [ ! -x tools/node_modules/.bin/buf ] || [ ! -d tools/node_modules/playwright-core ]; then
   (cd tools && npm install --no-audit --no-fund --loglevel=error)
 fi
 

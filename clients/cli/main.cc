@@ -9,23 +9,14 @@
 #include "server/common/auth.h"
 #include "server/common/file_util.h"
 #include "server/common/flags.h"
-
-namespace {
-
-std::shared_ptr<grpc::Channel> Connect(const std::string& address, const std::string& ca_pem) {
-  if (ca_pem.empty()) return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = ca_pem;
-  return grpc::CreateChannel(address, grpc::SslCredentials(ssl));
-}
-
-}  // namespace
+#include "server/common/tls_client.h"
 
 int main(int argc, char** argv) {
   using namespace remediator;
   const char* env_server = std::getenv("REMEDIATOR_SERVER");
   std::string server = env_server != nullptr ? env_server : "127.0.0.1:50051";
-  std::string telephony, token, token_file, output = "table", tls_ca;
+  std::string telephony, token, token_file, output = "table";
+  TlsClientOptions tls;
   int timeout_seconds = 30;
   FlagSet flags("remediatorctl [flags] COMMAND [command flags]",
                 "Talks to the Remediator server (and the Telephony server) over gRPC.");
@@ -35,7 +26,13 @@ int main(int argc, char** argv) {
   flags.String("token-file", &token_file, "file holding the bearer token to send");
   flags.String("token", &token, "bearer token to send (visible in `ps`; prefer --token-file)");
   flags.String("output", &output, "table (for people) or json (one JSON object per line)", 'o');
-  flags.String("tls-ca", &tls_ca, "PEM CA bundle: connect with TLS, trusting this CA");
+  flags.Bool("tls", &tls.tls, "connect with TLS, trusting the system's CAs (see --tls-ca)");
+  flags.String("tls-ca", &tls.ca_file, "PEM CA bundle: connect with TLS, trusting this CA");
+  flags.String("tls-cert", &tls.cert_file,
+               "PEM client certificate, for servers started with --tls-client-ca");
+  flags.String("tls-key", &tls.key_file, "PEM private key of --tls-cert");
+  flags.String("tls-server-name", &tls.server_name,
+               "name the server's certificate carries, when not the host of the address");
   flags.Int("timeout", &timeout_seconds, "deadline in seconds for quick calls");
   flags.set_stop_at_first_positional(true);
   flags.set_epilogue(cli::CommandHelp() +
@@ -69,20 +66,17 @@ int main(int argc, char** argv) {
     }
     token = *read;
   }
-  std::string ca_pem;
-  if (!tls_ca.empty()) {
-    absl::StatusOr<std::string> read = ReadFile(tls_ca);
-    if (!read.ok()) {
-      std::cerr << "remediatorctl: " << read.status().message() << "\n";
-      return kExitUsage;
-    }
-    ca_pem = *read;
-  }
   ctx.token = token;
   ctx.timeout = absl::Seconds(timeout_seconds);
-  if (!server.empty()) ctx.remediator = v1::Remediator::NewStub(Connect(server, ca_pem));
-  if (!telephony.empty()) {
-    ctx.telephony = telephony::v1::Telephony::NewStub(Connect(telephony, ca_pem));
+  for (const std::string* address : {&server, &telephony}) {
+    if (address->empty()) continue;
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(*address, tls);
+    if (!channel.ok()) {
+      std::cerr << "remediatorctl: " << channel.status().message() << "\n";
+      return kExitUsage;
+    }
+    if (address == &server) ctx.remediator = v1::Remediator::NewStub(*channel);
+    if (address == &telephony) ctx.telephony = telephony::v1::Telephony::NewStub(*channel);
   }
   std::vector<std::string> args(flags.positional().begin() + 1, flags.positional().end());
   return cli::RunCommand(ctx, flags.positional()[0], args);

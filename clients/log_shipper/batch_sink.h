@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "remediator/v1/remediator.pb.h"
+#include "server/common/tls_client.h"
 
 namespace remediator::log_shipper {
 
@@ -25,11 +26,13 @@ class BatchSink {
   virtual void Cancel() = 0;
 };
 
-// ReportErrorStream over an insecure channel to `address` (HOST:PORT), with
+// ReportErrorStream to `address` (HOST:PORT), over TLS when `tls` says so, with
 // "authorization: Bearer <token>" when `token` is not empty. Reconnects quickly (at most every
-// `max_reconnect_backoff_ms`) once the server is back.
-std::unique_ptr<BatchSink> NewGrpcBatchSink(const std::string& address, const std::string& token,
-                                            int max_reconnect_backoff_ms = 1000);
+// `max_reconnect_backoff_ms`) once the server is back. Errors: a TLS file that cannot be read.
+absl::StatusOr<std::unique_ptr<BatchSink>> NewGrpcBatchSink(const std::string& address,
+                                                            const std::string& token,
+                                                            const TlsClientOptions& tls = {},
+                                                            int max_reconnect_backoff_ms = 1000);
 
 }  // namespace remediator::log_shipper
 

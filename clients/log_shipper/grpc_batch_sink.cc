@@ -3,22 +3,15 @@
 #include "clients/log_shipper/batch_sink.h"
 #include "remediator/v1/remediator.grpc.pb.h"
 #include "server/common/grpc_status.h"
+#include "server/common/status_macros.h"
 
 namespace remediator::log_shipper {
 namespace {
 
 class GrpcBatchSink final : public BatchSink {
  public:
-  GrpcBatchSink(const std::string& address, std::string token, int max_reconnect_backoff_ms)
-      : token_(std::move(token)) {
-    grpc::ChannelArguments args;
-    // gRPC's default reconnect backoff grows to 120 s; a restarted server should see the
-    // shipper again within about a second.
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, max_reconnect_backoff_ms);
-    args.SetMaxSendMessageSize(64 * 1024 * 1024);
-    channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  GrpcBatchSink(std::shared_ptr<grpc::Channel> channel, std::string token)
+      : token_(std::move(token)), channel_(std::move(channel)) {
     stub_ = v1::Remediator::NewStub(channel_);
   }
   ~GrpcBatchSink() override { Cancel(); }
@@ -70,9 +63,19 @@ class GrpcBatchSink final : public BatchSink {
 
 }  // namespace
 
-std::unique_ptr<BatchSink> NewGrpcBatchSink(const std::string& address, const std::string& token,
-                                            int max_reconnect_backoff_ms) {
-  return std::make_unique<GrpcBatchSink>(address, token, max_reconnect_backoff_ms);
+absl::StatusOr<std::unique_ptr<BatchSink>> NewGrpcBatchSink(const std::string& address,
+                                                            const std::string& token,
+                                                            const TlsClientOptions& tls,
+                                                            int max_reconnect_backoff_ms) {
+  grpc::ChannelArguments args;
+  // gRPC's default reconnect backoff grows to 120 s; a restarted server should see the
+  // shipper again within about a second.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, max_reconnect_backoff_ms);
+  args.SetMaxSendMessageSize(64 * 1024 * 1024);
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(address, tls, args));
+  return std::unique_ptr<BatchSink>(new GrpcBatchSink(std::move(channel), token));
 }
 
 }  // namespace remediator::log_shipper

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   log_shipper::ShipperOptions options;
   std::string server;
   std::string token_file;
+  remediator::TlsClientOptions tls;
   std::string log_format = "text";
   std::string flush_interval = "1s";
   std::string poll_interval = "200ms";
@@ -63,6 +64,13 @@ int main(int argc, char** argv) {
   flags.String("paths", &options.paths, "glob of the CRI log files to tail");
   flags.String("state-dir", &options.state_dir, "directory for the checkpoints (required)");
   flags.String("token-file", &token_file, "file holding the bearer token for the server");
+  flags.Bool("tls", &tls.tls, "connect with TLS, trusting the system's CAs (see --tls-ca)");
+  flags.String("tls-ca", &tls.ca_file, "PEM CA that signs the server's certificate (TLS)");
+  flags.String("tls-cert", &tls.cert_file,
+               "PEM client certificate, for servers started with --tls-client-ca");
+  flags.String("tls-key", &tls.key_file, "PEM private key of --tls-cert");
+  flags.String("tls-server-name", &tls.server_name,
+               "name the server's certificate carries, when not the host of --server");
   flags.Int("batch-lines", &options.batch_lines, "send a batch when it holds this many lines");
   flags.Int("batch-bytes", &options.batch_bytes, "send a batch when it holds this many bytes");
   flags.String("flush-interval", &flush_interval,
@@ -124,7 +132,10 @@ int main(int argc, char** argv) {
 
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
-  std::unique_ptr<log_shipper::BatchSink> sink = log_shipper::NewGrpcBatchSink(server, token);
+  absl::StatusOr<std::unique_ptr<log_shipper::BatchSink>> made =
+      log_shipper::NewGrpcBatchSink(server, token, tls);
+  if (!made.ok()) return Usage(std::string(made.status().message()));
+  std::unique_ptr<log_shipper::BatchSink> sink = *std::move(made);
   absl::StatusOr<std::unique_ptr<log_shipper::Shipper>> shipper =
       log_shipper::Shipper::Create(options, *sink, RealClock::Get());
   if (!shipper.ok()) {

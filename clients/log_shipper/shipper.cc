@@ -21,6 +21,7 @@ bool Retryable(const absl::Status& status) {
     case absl::StatusCode::kUnauthenticated:
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kDataLoss:
       return false;
     default:
       return true;
@@ -246,10 +247,11 @@ void Shipper::AppendToBatch(Tracked& t, std::string_view line, bool is_cri) {
     v1::Observation* observation = batch_.add_observations();
     observation->set_source(options_.source);
     v1::CriLogLines* cri = observation->mutable_cri_log();
-    cri->set_log_file(t.path);
-    cri->set_namespace_(t.identity.namespace_name);
-    cri->set_pod(t.identity.pod);
-    cri->set_container(t.identity.container);
+    // Names are bytes on disk but UTF-8 strings on the wire (see EscapeInvalidUtf8).
+    cri->set_log_file(EscapeInvalidUtf8(t.path));
+    cri->set_namespace_(EscapeInvalidUtf8(t.identity.namespace_name));
+    cri->set_pod(EscapeInvalidUtf8(t.identity.pod));
+    cri->set_container(EscapeInvalidUtf8(t.identity.container));
     batch_last_file_ = &t;
     batch_bytes_ += static_cast<int64_t>(t.path.size()) + 64;
   }
@@ -276,8 +278,10 @@ absl::Status Shipper::SendBatch() {
     RETURN_IF_ERROR(sink_.Begin());
     stream_open_ = true;
     stream_batches_ = 0;
+    stream_observations_ = 0;
   }
   RETURN_IF_ERROR(sink_.Send(batch_));
+  stream_observations_ += batch_.observations_size();
   stats_.batches_sent.fetch_add(1, std::memory_order_relaxed);
   stats_.lines_sent.fetch_add(batch_lines_, std::memory_order_relaxed);
   for (auto& t : files_) {
@@ -299,7 +303,14 @@ absl::Status Shipper::FinishStream() {
   if (!stream_open_) return absl::OkStatus();
   stream_open_ = false;
   ASSIGN_OR_RETURN(v1::ReportErrorStreamResponse ack, sink_.Finish());
-  (void)ack;
+  // OK alone is not enough: a server that stopped reading early (an older one took a batch it
+  // could not parse for the end of the stream) answers OK for fewer batches than were sent.
+  if (ack.batches() != stream_batches_ || ack.observations() != stream_observations_) {
+    return absl::DataLossError(absl::StrCat("the server acknowledged ", ack.batches(), " batches (",
+                                            ack.observations(), " observations) of the ",
+                                            stream_batches_, " (", stream_observations_,
+                                            ") sent: nothing of this stream is checkpointed"));
+  }
   stats_.streams_acknowledged.fetch_add(1, std::memory_order_relaxed);
   for (auto& t : files_) {
     t->committed = t->streamed;

@@ -18,7 +18,9 @@
 //     once in `once` mode). At most stream_batches batches share one stream; the stream is closed
 //     when caught up.
 //   - At-least-once: the checkpoint of a file (<state_dir>/checkpoints) only moves to the end of
-//     lines the server acknowledged (Finish() of the stream that carried them). Any send error
+//     lines the server acknowledged (Finish() of the stream that carried them, whose counts of
+//     batches and observations must equal what was sent: otherwise DataLoss, not retried).
+//     File names that are not UTF-8 travel escaped (EscapeInvalidUtf8). Any send error
 //     rewinds every file to its checkpoint, waits (exponential backoff from initial_backoff to
 //     max_backoff) and sends again; a restart starts from the checkpoints.
 //   - Bounded memory: one batch (≤ batch_bytes + one cut line) plus the transport's buffers.
@@ -89,7 +91,7 @@ class Shipper {
   // Runs Step() until `stop` is set, or in `once` mode until caught up. Sleeps poll_interval
   // (on the clock) when caught up. Returns an error only when retrying cannot help: the server
   // refused the credentials (Unauthenticated, PermissionDenied) or the batch (InvalidArgument),
-  // or the checkpoint cannot be written.
+  // acknowledged fewer batches than were sent (DataLoss), or the checkpoint cannot be written.
   absl::Status Run(const std::atomic<bool>& stop);
 
   // One pass: re-glob if due, read what there is, send, close the stream and record the
@@ -152,6 +154,7 @@ class Shipper {
   absl::Time batch_started_;
   bool stream_open_ = false;
   int stream_batches_ = 0;
+  int64_t stream_observations_ = 0;
   std::string now_text_;
   bool state_error_ = false;
   ShipperStats stats_;

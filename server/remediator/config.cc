@@ -68,6 +68,11 @@ absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, Remediator
                                  {"listen",
                                   "state_dir",
                                   "auth_token_file",
+                                  "viewer_token_file",
+                                  "reporter_token_file",
+                                  "metrics_listen",
+                                  "http_listen",
+                                  "console_audio_dir",
                                   "log_format",
                                   "tls",
                                   "kubeconfig",
@@ -96,6 +101,11 @@ absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, Remediator
   RETURN_IF_ERROR(read("state-dir", root, "state_dir", &c.state_dir));
   RETURN_IF_ERROR(read("store", root, "store", &c.store));
   RETURN_IF_ERROR(read("auth-token-file", root, "auth_token_file", &c.auth_token_file));
+  RETURN_IF_ERROR(read("viewer-token-file", root, "viewer_token_file", &c.viewer_token_file));
+  RETURN_IF_ERROR(read("reporter-token-file", root, "reporter_token_file", &c.reporter_token_file));
+  RETURN_IF_ERROR(read("metrics-listen", root, "metrics_listen", &c.metrics_listen));
+  RETURN_IF_ERROR(read("http-listen", root, "http_listen", &c.http_listen));
+  RETURN_IF_ERROR(read("console-audio-dir", root, "console_audio_dir", &c.console_audio_dir));
   RETURN_IF_ERROR(read("log-format", root, "log_format", &c.log_format));
   RETURN_IF_ERROR(read("kubeconfig", root, "kubeconfig", &c.kubeconfig));
   RETURN_IF_ERROR(read("context", root, "context", &c.context));
@@ -174,9 +184,19 @@ absl::Status ApplyYaml(const YamlDocument& doc, const FlagSet& flags, Remediator
     }
   }
   if (YAML::Node telephony = root["telephony"]; telephony) {
-    RETURN_IF_ERROR(CheckKnownKeys(doc, telephony, {"address", "token_file"}, "telephony"));
+    RETURN_IF_ERROR(CheckKnownKeys(doc, telephony, {"address", "token_file", "tls"}, "telephony"));
     RETURN_IF_ERROR(read("telephony", telephony, "address", &c.telephony));
     RETURN_IF_ERROR(read("telephony-token-file", telephony, "token_file", &c.telephony_token_file));
+    if (YAML::Node tls = telephony["tls"]; tls) {
+      RETURN_IF_ERROR(CheckKnownKeys(doc, tls, {"ca_file", "cert_file", "key_file", "server_name"},
+                                     "telephony.tls"));
+      c.telephony_tls.tls = true;
+      RETURN_IF_ERROR(read("telephony-tls-ca", tls, "ca_file", &c.telephony_tls.ca_file));
+      RETURN_IF_ERROR(read("telephony-tls-cert", tls, "cert_file", &c.telephony_tls.cert_file));
+      RETURN_IF_ERROR(read("telephony-tls-key", tls, "key_file", &c.telephony_tls.key_file));
+      RETURN_IF_ERROR(
+          read("telephony-tls-server-name", tls, "server_name", &c.telephony_tls.server_name));
+    }
   }
   if (YAML::Node llm = root["llm"]; llm) {
     RETURN_IF_ERROR(CheckKnownKeys(doc, llm, {"url", "model", "api_key_file"}, "llm"));
@@ -224,7 +244,18 @@ void DeclareRemediatorFlags(FlagSet& flags, RemediatorConfig& c) {
                "incident store: empty for <state-dir>/remediator.db, sqlite:///path, or "
                "postgres://user@host/db (shared by replicas)");
   flags.String("auth-token-file", &c.auth_token_file,
-               "file holding the bearer token clients must send; empty disables auth");
+               "file holding the operator token (every RPC); without any token file, auth is off");
+  flags.String("viewer-token-file", &c.viewer_token_file,
+               "file holding a token of the viewer role: reads only (Get*, List*, web console)");
+  flags.String("reporter-token-file", &c.reporter_token_file,
+               "file holding a token of the reporter role: ReportError and ReportErrorStream only");
+  flags.String("metrics-listen", &c.metrics_listen,
+               "HOST:PORT to serve Prometheus metrics on (GET /metrics); empty: off");
+  flags.String("http-listen", &c.http_listen,
+               "HOST:PORT to serve the read-only web console on; empty: off");
+  flags.String("console-audio-dir", &c.console_audio_dir,
+               "the telephony server's audio directory (STATE_DIR/audio with keep_audio): the "
+               "console plays the calls' prompt and answer from it");
   flags.String("log-format", &c.log_format, "log format on stderr: text or json");
   flags.String("tls-cert", &c.server.tls_cert_file, "PEM certificate chain: serve TLS");
   flags.String("tls-key", &c.server.tls_key_file, "PEM private key for --tls-cert");
@@ -253,6 +284,13 @@ void DeclareRemediatorFlags(FlagSet& flags, RemediatorConfig& c) {
   flags.String("telephony", &c.telephony, "HOST:PORT of the Telephony server used for calls");
   flags.String("telephony-token-file", &c.telephony_token_file,
                "bearer token file for the Telephony server");
+  flags.String("telephony-tls-ca", &c.telephony_tls.ca_file,
+               "PEM CA that signs the Telephony server's certificate: dial it with TLS");
+  flags.String("telephony-tls-cert", &c.telephony_tls.cert_file,
+               "PEM client certificate for the Telephony server (mutual TLS)");
+  flags.String("telephony-tls-key", &c.telephony_tls.key_file, "PEM key of --telephony-tls-cert");
+  flags.String("telephony-tls-server-name", &c.telephony_tls.server_name,
+               "name the Telephony server's certificate carries, when not the dialed host");
   flags.String("oncall", &c.oncall, "on-call policy YAML (who to call, when)");
   flags.String("llm-url", &c.llm_url,
                "OpenAI-compatible base URL (e.g. http://kubeai/openai/v1); empty: playbooks only");

@@ -4,7 +4,12 @@
 //   listen: 127.0.0.1:50051
 //   state_dir: /var/lib/remediator
 //   store: postgres://remediator@db/remediator   # default: SQLite <state_dir>/remediator.db
-//   auth_token_file: /etc/remediator/token
+//   auth_token_file: /etc/remediator/token            # operator: every RPC
+//   viewer_token_file: /etc/remediator/viewer-token   # reads only (Get*, List*), the web console
+//   reporter_token_file: /etc/remediator/reporter-token  # ReportError* only (log-shipper)
+//   metrics_listen: 127.0.0.1:9464   # Prometheus /metrics (text exposition format)
+//   http_listen: 127.0.0.1:8080      # the read-only web console
+//   console_audio_dir: /var/lib/telephony/audio   # the calls' WAVs (telephony keep_audio)
 //   log_format: json
 //   tls: {cert_file: ..., key_file: ..., client_ca_file: ...}
 //   kubeconfig: /etc/remediator/app-cluster.kubeconfig
@@ -21,7 +26,8 @@
 //     token_file: /etc/remediator/git-token
 //     author: {name: Remediator, email: remediator@example.com}
 //   verify: {window: 60s, rollout_timeout: 5m, poll_interval: 2s}
-//   telephony: {address: 127.0.0.1:50052, token_file: ...}
+//   telephony: {address: 127.0.0.1:50052, token_file: ...,
+//               tls: {ca_file: ..., cert_file: ..., key_file: ..., server_name: ...}}
 //   oncall: /etc/remediator/oncall.yaml
 //   namespace_modes: {staging: fix, payments: suggest}
 //   pipeline_interval: 2s
@@ -53,6 +59,7 @@
 #include "server/common/flags.h"
 #include "server/common/grpc_server.h"
 #include "server/remediator/core/remediation/guard.h"
+#include "server/common/tls_client.h"
 
 namespace remediator {
 
@@ -64,6 +71,12 @@ struct RemediatorConfig {
   // state_dir.
   std::string store;
   std::string auth_token_file;
+  std::string viewer_token_file;
+  std::string reporter_token_file;
+  // Empty: not served.
+  std::string metrics_listen;
+  std::string http_listen;
+  std::string console_audio_dir;
   std::string log_format = "text";
   std::string kubeconfig;
   std::string context;
@@ -83,6 +96,7 @@ struct RemediatorConfig {
   absl::Duration poll_interval = absl::Seconds(2);
   std::string telephony;
   std::string telephony_token_file;
+  TlsClientOptions telephony_tls;
   std::string oncall;
   // Per-namespace overrides of `mode`, and how often the automatic pipeline runs.
   std::map<std::string, std::string> namespace_modes;

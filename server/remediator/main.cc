@@ -36,10 +36,17 @@ int main(int argc, char** argv) {
     return bad_input ? kExitUsage : kExitFailure;
   }
   std::cout << "listening on " << (*server)->address() << std::endl;
+  // Port 0 picks free ports: say which, one line each, after the gRPC one.
+  if (!(*server)->metrics_address().empty()) {
+    std::cout << "metrics on " << (*server)->metrics_address() << std::endl;
+  }
+  if (!(*server)->console_address().empty()) {
+    std::cout << "console on http://" << (*server)->console_address() << "/" << std::endl;
+  }
   LogInfo("remediator serving", {{"address", (*server)->address()},
                                  {"state_dir", config->state_dir},
                                  {"mode", config->mode},
-                                 {"auth", config->auth_token_file.empty() ? "off" : "bearer"}});
+                                 {"auth", (*server)->rpc_guard().enabled() ? "bearer" : "off"}});
   int signal_number = WaitForTerminationSignal();
   LogInfo("shutting down", {{"signal", std::to_string(signal_number)}});
   (*server)->Shutdown(absl::Seconds(5));

@@ -3,9 +3,11 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/auth.h"
 #include "server/common/file_util.h"
 #include "server/common/logging.h"
 #include "server/common/status_macros.h"
+#include "server/common/tls_client.h"
 #include "server/remediator/adapters/git/forge_factory.h"
 #include "server/remediator/adapters/git/libgit2_repository.h"
 #include "server/remediator/adapters/kube/kube_api_cluster.h"
@@ -16,6 +18,7 @@
 #include "server/remediator/core/pr/repository_manifest_source.h"
 #include "server/remediator/core/remediation/llm_strategy.h"
 #include "server/remediator/core/remediation/playbooks/playbook_strategy.h"
+#include "server/remediator/service/counting_incident_store.h"
 
 namespace remediator {
 
@@ -27,12 +30,19 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
   for (const auto& [ns, mode] : config.namespace_modes) {
     ASSIGN_OR_RETURN(modes.namespaces[ns], remediation::ParseMode(mode));
   }
-  if (!config.auth_token_file.empty()) {
-    ASSIGN_OR_RETURN(std::string token, ReadTokenFile(config.auth_token_file));
-    server->auth_ = TokenAuth(std::move(token));
-  }
+  ASSIGN_OR_RETURN(server->rpc_guard_,
+                   RpcGuardFromTokenFiles(config.auth_token_file, config.viewer_token_file,
+                                          config.reporter_token_file));
   RETURN_IF_ERROR(MakeDirectories(config.state_dir));
-  ASSIGN_OR_RETURN(server->store_, OpenIncidentStore(config.store, config.state_dir));
+  ASSIGN_OR_RETURN(server->backing_store_, OpenIncidentStore(config.store, config.state_dir));
+  server->store_ =
+      std::make_unique<CountingIncidentStore>(*server->backing_store_, server->registry_);
+  server->metrics_ =
+      std::make_unique<RemediatorMetrics>(server->registry_, *server->store_, server->rpc_guard_);
+  server->rpc_guard_.SetObserver(
+      [metrics = server->metrics_.get()](std::string_view method, grpc::StatusCode code) {
+        metrics->CountRpc(method, code);
+      });
   ASSIGN_OR_RETURN(server->classifier_, MakeDetectorClassifier());
   server->ingestor_ = std::make_unique<Ingestor>(*server->classifier_, *server->store_, clock);
   if (!config.telephony.empty()) {
@@ -40,7 +50,10 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
     if (!config.telephony_token_file.empty()) {
       ASSIGN_OR_RETURN(token, ReadTokenFile(config.telephony_token_file));
     }
-    server->phone_ = TelephonyGrpcPhone::Connect(config.telephony, std::move(token));
+    ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                     MakeChannel(config.telephony, config.telephony_tls));
+    server->phone_ = std::make_unique<TelephonyGrpcPhone>(
+        telephony::v1::Telephony::NewStub(channel), std::move(token));
   }
   server->http_ = NewCurlHttpClient();
 
@@ -168,10 +181,23 @@ absl::StatusOr<std::unique_ptr<RemediatorServer>> RemediatorServer::Start(
   capabilities.phone = server->phone_.get();
   capabilities.engine = server->engine_.get();
   capabilities.pull_requests = server->opener_.get();
-  server->service_ = std::make_unique<RemediatorService>(server->auth_, *server->ingestor_,
+  capabilities.metrics = server->metrics_.get();
+  server->service_ = std::make_unique<RemediatorService>(server->rpc_guard_, *server->ingestor_,
                                                          *server->store_, capabilities, clock);
   ASSIGN_OR_RETURN(server->grpc_server_, GrpcServer::Start(config.server, {server->service_.get()},
                                                            {"remediator.v1.Remediator"}));
+  if (!config.metrics_listen.empty()) {
+    ASSIGN_OR_RETURN(server->metrics_server_,
+                     metrics::MetricsServer::Start(config.metrics_listen, server->registry_));
+  }
+  if (!config.http_listen.empty()) {
+    console::WebConsoleOptions console;
+    console.listen = config.http_listen;
+    console.audio_dir = config.console_audio_dir;
+    ASSIGN_OR_RETURN(server->console_,
+                     console::WebConsole::Start(console, *server->store_, server->phone_.get(),
+                                                server->rpc_guard_));
+  }
   server->pipeline_->Start();
   return server;
 }
@@ -188,6 +214,8 @@ void RemediatorServer::Shutdown(absl::Duration grace) {
   loki_stop_ = true;
   if (loki_thread_.joinable()) loki_thread_.join();
   if (grpc_server_ != nullptr) grpc_server_->Shutdown(grace);
+  metrics_server_.reset();
+  console_.reset();
   if (watch_source_ != nullptr) watch_source_->Stop();
   if (resume_thread_.joinable()) resume_thread_.join();
 }

@@ -11,11 +11,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "server/common/auth.h"
 #include "server/common/clock.h"
 #include "server/common/grpc_server.h"
 #include "server/common/http_client.h"
+#include "server/common/rpc_guard.h"
+#include "server/metrics/metrics_server.h"
+#include "server/metrics/registry.h"
 #include "server/remediator/config.h"
+#include "server/remediator/console/web_console.h"
 #include "server/remediator/core/classifier.h"
 #include "server/remediator/core/cluster.h"
 #include "server/remediator/core/forge.h"
@@ -33,6 +36,7 @@
 #include "server/remediator/core/remediation/manifest_source.h"
 #include "server/remediator/core/repository.h"
 #include "server/remediator/core/watch_source.h"
+#include "server/remediator/service/remediator_metrics.h"
 #include "server/remediator/service/remediator_service.h"
 
 namespace remediator {
@@ -55,13 +59,28 @@ class RemediatorServer {
   pr::PullRequestOpener* pull_requests() { return opener_.get(); }
   WatchSource* watch_source() { return watch_source_.get(); }
   Pipeline& pipeline() { return *pipeline_; }
+  const RpcGuard& rpc_guard() const { return rpc_guard_; }
+  metrics::Registry& registry() { return registry_; }
+  // HOST:PORT of the web console; empty when not configured.
+  std::string console_address() const { return console_ == nullptr ? "" : console_->address(); }
+  // HOST:PORT of the Prometheus endpoint; empty when not configured.
+  std::string metrics_address() const {
+    return metrics_server_ == nullptr ? "" : metrics_server_->address();
+  }
   // Graceful: stops accepting calls, lets calls in flight finish within `grace`.
   void Shutdown(absl::Duration grace);
 
  private:
   RemediatorServer() = default;
-  TokenAuth auth_;
+  RpcGuard rpc_guard_;
+  metrics::Registry registry_;
+  // SQLite or PostgreSQL (--store).
+  std::unique_ptr<IncidentStore> backing_store_;
+  // backing_store_, counting its errors (remediator_store_errors_total).
   std::unique_ptr<IncidentStore> store_;
+  std::unique_ptr<RemediatorMetrics> metrics_;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
+  std::unique_ptr<console::WebConsole> console_;
   std::unique_ptr<Classifier> classifier_;
   std::unique_ptr<Ingestor> ingestor_;
   std::unique_ptr<Phone> phone_;

@@ -41,6 +41,9 @@ absl::Status LoadConfigFile(const std::string& path, TelephonyConfig& c) {
                                   "call_log",
                                   "tls_cert",
                                   "tls_key",
+                                  "tls_client_ca",
+                                  "viewer_token_file",
+                                  "metrics_listen",
                                   "dialer",
                                   "tts",
                                   "stt",
@@ -68,6 +71,9 @@ absl::Status LoadConfigFile(const std::string& path, TelephonyConfig& c) {
   RETURN_IF_ERROR(ReadString(doc, root, "call_log", &c.call_log));
   RETURN_IF_ERROR(ReadString(doc, root, "tls_cert", &c.tls_cert));
   RETURN_IF_ERROR(ReadString(doc, root, "tls_key", &c.tls_key));
+  RETURN_IF_ERROR(ReadString(doc, root, "tls_client_ca", &c.tls_client_ca));
+  RETURN_IF_ERROR(ReadString(doc, root, "viewer_token_file", &c.viewer_token_file));
+  RETURN_IF_ERROR(ReadString(doc, root, "metrics_listen", &c.metrics_listen));
   RETURN_IF_ERROR(ReadString(doc, root, "dialer", &c.dialer));
   RETURN_IF_ERROR(ReadString(doc, root, "tts", &c.tts));
   RETURN_IF_ERROR(ReadString(doc, root, "stt", &c.stt));

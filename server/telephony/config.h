@@ -4,7 +4,9 @@
 //   listen: "127.0.0.1:7070"        state_dir: "/var/lib/telephony"
 //   auth_token_file: FILE           log_format: text|json
 //   call_log: FILE (default STATE_DIR/calls.csv)
-//   tls_cert: FILE                  tls_key: FILE
+//   tls_cert: FILE                  tls_key: FILE       tls_client_ca: FILE (mutual TLS)
+//   viewer_token_file: FILE (reads only: ListCalls, GetCallLogCsv; auth_token_file: everything)
+//   metrics_listen: HOST:PORT (Prometheus GET /metrics; empty: off)
 //   dialer: sip                     tts: espeak         stt: pocketsphinx
 //   voice: ""                       words_per_minute: 0
 //   connect_timeout: 5s             ring_timeout: 30s
@@ -55,6 +57,9 @@ struct TelephonyConfig {
   std::string call_log;  // empty: STATE_DIR/calls.csv
   std::string tls_cert;
   std::string tls_key;
+  std::string tls_client_ca;
+  std::string viewer_token_file;
+  std::string metrics_listen;
   std::string dialer = "sip";
   std::string tts = "espeak";
   std::string stt = "pocketsphinx";

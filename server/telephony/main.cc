@@ -4,13 +4,15 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "server/common/auth.h"
 #include "server/common/clock.h"
 #include "server/common/file_util.h"
 #include "server/common/flags.h"
 #include "server/common/grpc_server.h"
 #include "server/common/http_client.h"
 #include "server/common/logging.h"
+#include "server/common/rpc_guard.h"
+#include "server/metrics/metrics_server.h"
+#include "server/metrics/registry.h"
 #include "server/telephony/adapters/baresip_dialer.h"
 #include "server/telephony/adapters/csv_call_log.h"
 #include "server/telephony/adapters/espeak_tts.h"
@@ -43,6 +45,7 @@ int Run(int argc, char** argv) {
   TelephonyConfig c;
   std::string config_file, sip_config_file;
   std::string listen, state_dir, token_file, log_format, call_log, dialer, tts, stt;
+  std::string tls_client_ca, viewer_token_file, metrics_listen;
   std::string tls_cert, tls_key, trunk_host, sip_user, sip_auth_user, sip_pass_file, local_ip;
   std::string baresip, piper_binary, piper_model, speech_url, speech_key_file;
   std::string twilio_sid, twilio_token_file, twilio_from, twilio_api_url, twilio_webhook_listen;
@@ -53,7 +56,8 @@ int Run(int argc, char** argv) {
   flags.String("config", &config_file, "YAML configuration file; flags override it");
   flags.String("listen", &listen, "HOST:PORT to serve gRPC on; port 0 picks a free port");
   flags.String("state-dir", &state_dir, "directory for the call log, call dirs and audio");
-  flags.String("auth-token-file", &token_file, "file holding the bearer token clients must send");
+  flags.String("auth-token-file", &token_file,
+               "file holding the operator token (every RPC); without token files, auth is off");
   flags.String("log-format", &log_format, "text or json");
   flags.String("call-log", &call_log, "the CSV call log (default STATE_DIR/calls.csv)");
   flags.String("dialer", &dialer,
@@ -87,6 +91,12 @@ int Run(int argc, char** argv) {
   flags.String("speech-api-key-file", &speech_key_file, "file holding the speech API key");
   flags.String("tls-cert", &tls_cert, "PEM certificate: serve gRPC over TLS");
   flags.String("tls-key", &tls_key, "PEM private key for --tls-cert");
+  flags.String("tls-client-ca", &tls_client_ca,
+               "PEM CA: with --tls-cert, clients must present a certificate it signed");
+  flags.String("viewer-token-file", &viewer_token_file,
+               "file holding a token of the viewer role (ListCalls, GetCallLogCsv only)");
+  flags.String("metrics-listen", &metrics_listen,
+               "HOST:PORT to serve Prometheus metrics on (GET /metrics); empty: off");
   flags.set_epilogue(
       "Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 runtime failure, 2 bad usage or "
       "configuration.\nConfig keys: see server/telephony/config.h.\n");
@@ -124,6 +134,9 @@ int Run(int argc, char** argv) {
   take("stt", stt, c.stt);
   take("tls-cert", tls_cert, c.tls_cert);
   take("tls-key", tls_key, c.tls_key);
+  take("tls-client-ca", tls_client_ca, c.tls_client_ca);
+  take("viewer-token-file", viewer_token_file, c.viewer_token_file);
+  take("metrics-listen", metrics_listen, c.metrics_listen);
   take("sip-trunk-host", trunk_host, c.sip.trunk_host);
   take("sip-user", sip_user, c.sip.user);
   take("sip-auth-user", sip_auth_user, c.sip.auth_user);
@@ -149,13 +162,9 @@ int Run(int argc, char** argv) {
   ParseLogFormat(c.log_format, &format);
   ConfigureLogging(format);
 
-  std::string token;
-  if (!c.auth_token_file.empty()) {
-    absl::StatusOr<std::string> t = ReadTokenFile(c.auth_token_file);
-    if (!t.ok()) return Fail("auth token", t.status(), kExitUsage);
-    token = *t;
-  }
-  TokenAuth auth(token);
+  absl::StatusOr<RpcGuard> guard =
+      RpcGuardFromTokenFiles(c.auth_token_file, c.viewer_token_file, /*reporter_file=*/"");
+  if (!guard.ok()) return Fail("auth token", guard.status(), kExitUsage);
   if (absl::Status s = MakeDirectories(c.state_dir); !s.ok()) {
     return Fail("state dir", s, kExitFailure);
   }
@@ -186,10 +195,19 @@ int Run(int argc, char** argv) {
   } else {
     stt_engine = std::make_unique<HttpStt>(http.get(), c.http_stt);
   }
+  // Metrics: every engine call is timed (TimedTts, TimedStt), every RPC counted by the guard.
+  metrics::Registry registry;
+  TelephonyMetrics telephony_metrics(registry, *guard);
+  guard->SetObserver([&telephony_metrics](std::string_view method, grpc::StatusCode code) {
+    telephony_metrics.CountRpc(method, code);
+  });
+  TimedTts timed_tts(*tts_engine, telephony_metrics);
+  TimedStt timed_stt(*stt_engine, telephony_metrics);
+  tts_engine = &timed_tts;
   BaresipDialer sip(c.sip);
   Dialer* call_dialer = &sip;
   Tts* call_tts = tts_engine;
-  Stt* call_stt = stt_engine.get();
+  Stt* call_stt = &timed_stt;
   // With Twilio, Twilio speaks (<Say>) and transcribes (<Gather input="speech">): the call flow
   // passes text through TwilioSayTts / TwilioSpeechResultStt; the Synthesize and Transcribe
   // RPCs keep the local engines.
@@ -213,7 +231,8 @@ int Run(int argc, char** argv) {
   if (!c.llm.url.empty()) speech_drafter = &llm_drafter;
   CallFlow flow(speech_drafter, call_tts, call_stt, call_dialer, log->get(), &RealClock::Get(),
                 c.flow);
-  TelephonyService service(&auth, speech_drafter, tts_engine, stt_engine.get(), &flow, log->get());
+  TelephonyService service(&*guard, speech_drafter, tts_engine, &timed_stt, &flow, log->get(),
+                           &telephony_metrics);
 
   ServerOptions options;
   options.listen = c.listen;
@@ -222,6 +241,7 @@ int Run(int argc, char** argv) {
   // The largest request is a Transcribe WAV (TelephonyService::kMaxAudioBytes); anything
   // bigger is refused by gRPC before it is read into memory.
   options.max_receive_message_bytes = 3 * 1024 * 1024;
+  options.tls_client_ca_file = c.tls_client_ca;
   auto server = GrpcServer::Start(options, {&service}, {"telephony.v1.Telephony"});
   if (!server.ok()) {
     return Fail(
@@ -229,9 +249,20 @@ int Run(int argc, char** argv) {
         server.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailure);
   }
   std::cout << "listening on " << (*server)->address() << std::endl;
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  if (!c.metrics_listen.empty()) {
+    auto started = metrics::MetricsServer::Start(c.metrics_listen, registry);
+    if (!started.ok()) {
+      return Fail("metrics", started.status(),
+                  started.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage
+                                                                                : kExitFailure);
+    }
+    metrics_server = *std::move(started);
+    std::cout << "metrics on " << metrics_server->address() << std::endl;
+  }
   LogInfo("serving", {{"addr", (*server)->address()},
                       {"call_log", c.call_log},
-                      {"auth", auth.enabled() ? "token" : "off"}});
+                      {"auth", guard->enabled() ? "token" : "off"}});
   int signal = WaitForTerminationSignal();
   LogInfo("shutting down", {{"signal", absl::StrCat(signal)}});
   (*server)->Shutdown(absl::Seconds(5));

@@ -79,7 +79,9 @@ class LogShipperE2eTest : public ::testing::Test {
 
   // Runs the shipper library in a thread, as the binary does.
   void StartShipper(log_shipper::ShipperOptions options) {
-    sink_ = log_shipper::NewGrpcBatchSink(server_->address(), "", 200);
+    auto sink = log_shipper::NewGrpcBatchSink(server_->address(), "", {}, 200);
+    ASSERT_THAT(sink, IsOk());
+    sink_ = *std::move(sink);
     auto shipper = log_shipper::Shipper::Create(options, *sink_, RealClock::Get());
     ASSERT_THAT(shipper, IsOk());
     shipper_ = *std::move(shipper);
@@ -216,6 +218,48 @@ TEST_F(LogShipperE2eTest, FilesThatAppearLaterArePickedUp) {
   StartShipper(Options());
   AppendLines(CriLogPath(dir_ / "logs", "api-5c8d7f6b9-qwert"), 7, 1, "late-file");
   ASSERT_TRUE(WaitFor([&] { return Count() == 7; })) << Count();
+}
+
+// The report of issue 16: a log file whose name is not UTF-8 made a batch unparsable, the server
+// took it for the end of the stream and answered OK, the shipper checkpointed everything: 112 of
+// 200 lines lost, exit 0. Now the name travels escaped, and unparsable-looking lines (invalid
+// UTF-8, NUL bytes, not CRI) travel as the bytes they are: 200 lines read, 200 acknowledged.
+TEST_F(LogShipperE2eTest, NonUtf8FileNameAndUnparsableLinesLoseNothing) {
+  std::string plain = CriLogPath(dir_ / "logs", "web-7d9f8b6c4-abcde");
+  std::string latin1 = CriLogPath(dir_ / "logs", "caf\xe9-7d9f8b6c4-abcde");
+  AppendLines(plain, 60, 0, "plain");
+  {
+    std::ofstream out(plain, std::ios::app | std::ios::binary);
+    for (int i = 0; i < 40; ++i) out << "2026-11-26T08:00:00.1Z stdout F GET /orders/" << i << "\n";
+  }
+  AppendLines(latin1, 60, 0, "latin1");
+  {
+    std::ofstream out(latin1, std::ios::app | std::ios::binary);
+    for (int i = 0; i < 10; ++i) {
+      out << "2026-11-26T08:00:00.1Z stdout F bytes \xff\xfe\xc0\xaf " << i << "\n";  // not UTF-8
+      out << std::string("nul \0 inside\n", 13);                                      // not CRI
+      out << "{\"log\":\"docker json-file line\"}\n";                                 // not CRI
+      out << "2026-11-26T08:00:00.1Z stderr F cut \xe2\x82\n";  // truncated UTF-8 sequence
+    }
+  }
+  // One line per batch, so the incident's count is the number of error lines received.
+  Process process = Spawn({"--once", "--stream-batches", "7"});
+  EXPECT_EQ(Wait(process), 0) << ReadAll(process.stderr_file);
+  std::string log = ReadAll(process.stderr_file);
+  EXPECT_THAT(log, HasSubstr("lines_read=200"));
+  EXPECT_THAT(log, HasSubstr("lines_acknowledged=200"));
+  EXPECT_EQ(Count(), 120);  // every error line of both files arrived
+  // The escaped name is what the incident shows.
+  IncidentFilter filter;
+  filter.namespace_name = "shop";
+  auto page = server_->store().ListIncidents(filter);
+  ASSERT_THAT(page, IsOk());
+  bool escaped = false;
+  for (const auto& incident : page->incidents) {
+    for (const auto& e : incident.evidence()) escaped |= e.find("caf\\xe9") != std::string::npos;
+    escaped |= incident.workload().name().find("caf\\xe9") != std::string::npos;
+  }
+  EXPECT_TRUE(escaped);
 }
 
 TEST_F(LogShipperE2eTest, ServerKilledAndRestartedMidStreamLosesNothing) {

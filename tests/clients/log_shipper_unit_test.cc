@@ -71,6 +71,22 @@ TEST(CriFileNameTest, RejectsOtherNamesSayingWhy) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not hex")));
 }
 
+TEST(EscapeInvalidUtf8Test, ValidUtf8IsUnchangedAndBadBytesAreEscaped) {
+  EXPECT_EQ(EscapeInvalidUtf8("web_shop_app-ab.log"), "web_shop_app-ab.log");
+  EXPECT_EQ(EscapeInvalidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  // A Latin-1 byte, a lone continuation byte, a truncated sequence, an overlong '/', a surrogate.
+  EXPECT_EQ(EscapeInvalidUtf8("caf\xe9"), "caf\\xe9");
+  EXPECT_EQ(EscapeInvalidUtf8("a\x80"
+                              "b"),
+            "a\\x80b");
+  EXPECT_EQ(EscapeInvalidUtf8("a\xe2\x82"), "a\\xe2\\x82");
+  EXPECT_EQ(EscapeInvalidUtf8("\xc0\xaf"), "\\xc0\\xaf");
+  EXPECT_EQ(EscapeInvalidUtf8("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+  // A literal "\x" in the name stays distinguishable from an escape.
+  EXPECT_EQ(EscapeInvalidUtf8("a\\x41"), "a\\\\x41");
+}
+
 std::vector<std::string> ReadAllLines(FileTailer& tailer, bool* at_end = nullptr) {
   std::vector<std::string> lines;
   auto end = tailer.ReadLines([&](std::string_view line) {
@@ -173,9 +189,20 @@ class RecordingSink : public BatchSink {
       open_.clear();
       return absl::UnavailableError("server went away");
     }
-    for (auto& b : open_) acknowledged.push_back(b);
+    // Counts what it stored, as the server does; `drop_last` forgets the stream's last batch
+    // (what an older server did with a batch it could not parse).
+    v1::ReportErrorStreamResponse ack;
+    if (drop_last > 0 && !open_.empty()) {
+      --drop_last;
+      open_.pop_back();
+    }
+    for (auto& b : open_) {
+      acknowledged.push_back(b);
+      ack.set_batches(ack.batches() + 1);
+      ack.set_observations(ack.observations() + b.observations_size());
+    }
     open_.clear();
-    return v1::ReportErrorStreamResponse();
+    return ack;
   }
   void Cancel() override { open_.clear(); }
 
@@ -192,6 +219,7 @@ class RecordingSink : public BatchSink {
   int begun = 0;
   int fail_sends = 0;
   int fail_finishes = 0;
+  int drop_last = 0;
   std::vector<v1::ReportErrorRequest> acknowledged;
 
  private:
@@ -285,6 +313,36 @@ TEST_F(ShipperTest, UnacknowledgedLinesAreResentAndCheckpointsWaitForTheAck) {
   auto third = Make(options);
   ASSERT_THAT(third->Run(std::atomic<bool>(false)), IsOk());
   EXPECT_THAT(sink_.AckedLines(), ElementsAre(EndsWith("new")));
+}
+
+TEST_F(ShipperTest, AnAcknowledgementShortOfWhatWasSentIsDataLossAndNothingIsCheckpointed) {
+  ShipperOptions options = Options();
+  options.once = true;
+  for (int i = 0; i < 5; ++i) Append(log_, CriLine("line " + std::to_string(i)));
+  sink_.drop_last = 1;  // the server answers OK for batch 0 of batches 0 and 1
+  auto shipper = Make(options);
+  EXPECT_THAT(shipper->Run(std::atomic<bool>(false)),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("acknowledged 1 batches")));
+  EXPECT_EQ(shipper->stats().lines_acknowledged.load(), 0);
+  auto checkpoints = LoadCheckpoints(options.state_dir + "/checkpoints");
+  ASSERT_THAT(checkpoints, IsOk());
+  EXPECT_THAT(*checkpoints, SizeIs(0));
+}
+
+TEST_F(ShipperTest, NonUtf8FileNamesTravelEscapedSoTheBatchParses) {
+  ShipperOptions options = Options();
+  options.once = true;
+  std::string latin1 = CriLogPath(dir_.path() / "logs", "caf\xe9-0");
+  Append(latin1, CriLine("hello"));
+  auto shipper = Make(options);
+  ASSERT_THAT(shipper->Run(std::atomic<bool>(false)), IsOk());
+  ASSERT_THAT(sink_.acknowledged, SizeIs(1));
+  const v1::CriLogLines& cri = sink_.acknowledged[0].observations(0).cri_log();
+  EXPECT_EQ(cri.pod(), "caf\\xe9-0");
+  EXPECT_THAT(cri.log_file(), HasSubstr("/caf\\xe9-0_shop_app-"));
+  // What the server receives parses (proto3 refuses invalid UTF-8 in string fields).
+  v1::ReportErrorRequest parsed;
+  EXPECT_TRUE(parsed.ParseFromString(sink_.acknowledged[0].SerializeAsString()));
 }
 
 TEST_F(ShipperTest, SendFailureRewindsToTheCheckpoint) {

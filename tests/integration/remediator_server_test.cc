@@ -212,6 +212,55 @@ TEST_F(RemediatorServerTest, StreamedBatchesAreAcknowledgedWithCounts) {
   EXPECT_THAT(response.incident_ids(), SizeIs(1));
 }
 
+// A batch the server cannot parse used to end the stream quietly with OK (the typed reader
+// reports it like the end of the stream). It is INVALID_ARGUMENT naming the batch.
+TEST_F(RemediatorServerTest, AStreamedBatchWithInvalidUtf8IsInvalidArgumentNamingTheBatch) {
+  grpc::ClientContext context;
+  Authorize(context);
+  v1::ReportErrorStreamResponse response;
+  auto writer = stub_->ReportErrorStream(&context, &response);
+  v1::ReportErrorRequest good;
+  good.add_observations()->set_pod_json(kOomPod);
+  v1::ReportErrorRequest bad;
+  v1::CriLogLines* cri = bad.add_observations()->mutable_cri_log();
+  cri->set_log_file("/var/log/containers/caf\xe9_shop_app-0a.log");  // Latin-1, not UTF-8
+  cri->add_lines("2026-11-26T08:00:00Z stderr F panic: boom");
+  ASSERT_TRUE(writer->Write(good));
+  writer->Write(bad);  // may already see the server's answer
+  writer->Write(good);
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("batch 1: "));
+  EXPECT_THAT(status.error_message(), HasSubstr("not valid UTF-8"));
+}
+
+TEST_F(RemediatorServerTest, AStreamedBatchOfGarbageBytesIsInvalidArgumentNamingTheBatch) {
+  // The typed stub cannot send bytes that are not a ReportErrorRequest; a raw writer can.
+  grpc::ClientContext context;
+  Authorize(context);
+  grpc::ByteBuffer response;
+  grpc::internal::RpcMethod method("/remediator.v1.Remediator/ReportErrorStream",
+                                   grpc::internal::RpcMethod::CLIENT_STREAMING);
+  std::unique_ptr<grpc::ClientWriter<grpc::ByteBuffer>> writer(
+      grpc::internal::ClientWriterFactory<grpc::ByteBuffer>::Create(channel_.get(), method,
+                                                                    &context, &response));
+  auto bytes = [](const std::string& data) {
+    grpc::Slice slice(data);
+    return grpc::ByteBuffer(&slice, 1);
+  };
+  v1::ReportErrorRequest good;
+  good.add_observations()->set_pod_json(kOomPod);
+  ASSERT_TRUE(writer->Write(bytes(good.SerializeAsString())));
+  ASSERT_TRUE(writer->Write(bytes(good.SerializeAsString())));
+  writer->Write(bytes(std::string("\xff\xff\xff\xff garbage", 12)));
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("batch 2: "));
+  EXPECT_THAT(status.error_message(), HasSubstr("malformed protobuf"));
+}
+
 TEST_F(RemediatorServerTest, UnconfiguredCapabilitiesSayWhichSettingIsMissing) {
   v1::ReportErrorRequest request;
   request.add_observations()->set_pod_json(kOomPod);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/grpc_status.h"
 #include "server/common/phone_number.h"
+#include "server/common/rpc_guard.h"
 #include "server/common/time_util.h"
 #include "server/remediator/core/enum_names.h"
 #include "server/remediator/core/oncall/escalator.h"
@@ -38,6 +39,31 @@ grpc::Status ValidateBatch(const v1::ReportErrorRequest& request) {
   return grpc::Status::OK;
 }
 
+// Ids are short ("inc-<hex>"); a longer one is refused without being echoed (a 20 KB id would
+// make the error itself exceed gRPC's metadata limit).
+grpc::Status CheckLength(const char* field, const std::string& value, size_t max) {
+  if (value.size() <= max) return grpc::Status::OK;
+  return InvalidArgument(absl::StrCat(field, " is ", value.size(), " bytes long; at most ", max));
+}
+
+grpc::Status CheckId(const char* field, const std::string& value) {
+  return CheckLength(field, value, kMaxIdBytes);
+}
+
+// Unknown enum numbers survive proto3 parsing; they would match nothing and answer an empty OK.
+template <typename Enum>
+grpc::Status CheckEnum(const char* field, int value, bool (*is_valid)(int),
+                       const std::string& (*name)(Enum), Enum max) {
+  if (is_valid(value)) return grpc::Status::OK;
+  return InvalidArgument(absl::StrCat(field, " ", value, " is not a known value (0 = any, up to ",
+                                      static_cast<int>(max), " = ", name(max), ")"));
+}
+
+#define RETURN_IF_INVALID(expr)                        \
+  do {                                                 \
+    if (grpc::Status _s = (expr); !_s.ok()) return _s; \
+  } while (0)
+
 grpc::Status CheckPageSize(int page_size) {
   if (page_size < 0 || page_size > 1000) {
     return InvalidArgument(
@@ -48,27 +74,91 @@ grpc::Status CheckPageSize(int page_size) {
 
 }  // namespace
 
-grpc::Status RemediatorService::ReportError(grpc::ServerContext* context,
+RemediatorService::RemediatorService(const RpcGuard& guard, Ingestor& ingestor,
+                                     IncidentStore& store, Capabilities capabilities, Clock& clock)
+    : guard_(guard),
+      ingestor_(ingestor),
+      store_(store),
+      phone_(capabilities.phone),
+      engine_(capabilities.engine),
+      pull_requests_(capabilities.pull_requests),
+      oncall_(capabilities.oncall),
+      metrics_(capabilities.metrics),
+      clock_(clock) {
+  // Every method goes through the guard (server/common/rpc_guard.h). The indices are the order of
+  // the methods in remediator.proto.
+  using Self = RemediatorService;
+  auto guard_method = [this](int index, const char* name, Access access, auto method) {
+    MarkMethodStreamed(
+        index, GuardUnary(this, &guard_, absl::StrCat("/remediator.v1.Remediator/", name), access,
+                          method));
+  };
+  guard_method(0, "ReportError", Access::kReport, &Self::ReportError);
+  guard_method(2, "GetIncident", Access::kRead, &Self::GetIncident);
+  guard_method(3, "ListIncidents", Access::kRead, &Self::ListIncidents);
+  guard_method(4, "AttemptFix", Access::kOperate, &Self::AttemptFix);
+  guard_method(5, "ListFixAttempts", Access::kRead, &Self::ListFixAttempts);
+  guard_method(6, "OpenPullRequest", Access::kOperate, &Self::OpenPullRequest);
+  guard_method(7, "GetPullRequest", Access::kRead, &Self::GetPullRequest);
+  guard_method(8, "ListPullRequests", Access::kRead, &Self::ListPullRequests);
+  guard_method(9, "PlaceCall", Access::kOperate, &Self::PlaceCall);
+  guard_method(10, "ListCalls", Access::kRead, &Self::ListCalls);
+  // Method 1, ReportErrorStream, reads its batches as bytes (see ReportErrorStreamBytes); the
+  // handler keeps the synchronous API and the wire format.
+  MarkMethodStreamed(1,
+                     new grpc::internal::ClientStreamingHandler<RemediatorService, grpc::ByteBuffer,
+                                                                v1::ReportErrorStreamResponse>(
+                         [](RemediatorService* service, grpc::ServerContext* context,
+                            grpc::ServerReader<grpc::ByteBuffer>* reader,
+                            v1::ReportErrorStreamResponse* response) {
+                           return service->ReportErrorStreamBytes(context, reader, response);
+                         },
+                         this));
+}
+
+grpc::Status RemediatorService::ReportError(grpc::ServerContext*,
                                             const v1::ReportErrorRequest* request,
                                             v1::ReportErrorResponse* response) {
-  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
   if (grpc::Status s = ValidateBatch(*request); !s.ok()) return s;
   absl::StatusOr<std::vector<v1::Detection>> detections = ingestor_.Ingest(request->observations());
   if (!detections.ok()) return ToGrpcStatus(detections.status());
+  if (metrics_ != nullptr) metrics_->CountBatch(*request, *detections);
   for (auto& detection : *detections) *response->add_detections() = std::move(detection);
   return grpc::Status::OK;
 }
 
-grpc::Status RemediatorService::ReportErrorStream(
-    grpc::ServerContext* context, grpc::ServerReader<v1::ReportErrorRequest>* reader,
-    v1::ReportErrorStreamResponse* response) {
-  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
+grpc::Status RemediatorService::ReportErrorStream(grpc::ServerContext*,
+                                                  grpc::ServerReader<v1::ReportErrorRequest>*,
+                                                  v1::ReportErrorStreamResponse*) {
+  return grpc::Status(grpc::StatusCode::INTERNAL, "ReportErrorStream is served as bytes");
+}
+
+grpc::Status RemediatorService::ReportErrorStreamBytes(grpc::ServerContext* context,
+                                                       grpc::ServerReader<grpc::ByteBuffer>* reader,
+                                                       v1::ReportErrorStreamResponse* response) {
+  constexpr char kMethod[] = "/remediator.v1.Remediator/ReportErrorStream";
+  grpc::Status status = guard_.Authorize(*context, kMethod, Access::kReport);
+  if (status.ok()) status = ReadBatches(reader, response);
+  return guard_.Finished(kMethod, CapErrorMessage(std::move(status)));
+}
+
+grpc::Status RemediatorService::ReadBatches(grpc::ServerReader<grpc::ByteBuffer>* reader,
+                                            v1::ReportErrorStreamResponse* response) {
   // Each batch is stored as it arrives, so memory stays bounded by one batch. The response (the
   // sender's acknowledgement) is only sent after the last batch is stored; an error stops the
   // stream, and the sender resends what it has not seen acknowledged (at-least-once).
   std::set<std::string> incident_ids;
+  grpc::ByteBuffer bytes;
   v1::ReportErrorRequest batch;
-  while (reader->Read(&batch)) {
+  std::string wire;
+  while (reader->Read(&bytes)) {
+    wire = FlattenByteBuffer(bytes);
+    bytes.Clear();
+    if (!batch.ParseFromString(wire)) {
+      grpc::Status why = UnparsableRequest("remediator.v1.ReportErrorRequest", wire);
+      return InvalidArgument(absl::StrCat("batch ", response->batches(), ": ", why.error_message(),
+                                          "; nothing from this batch on was stored"));
+    }
     if (grpc::Status s = ValidateBatch(batch); !s.ok()) {
       return InvalidArgument(absl::StrCat("batch ", response->batches(), ": ", s.error_message()));
     }
@@ -78,6 +168,7 @@ grpc::Status RemediatorService::ReportErrorStream(
       return ToGrpcStatus(absl::Status(
           status.code(), absl::StrCat("batch ", response->batches(), ": ", status.message())));
     }
+    if (metrics_ != nullptr) metrics_->CountBatch(batch, *detections);
     response->set_batches(response->batches() + 1);
     response->set_observations(response->observations() + batch.observations_size());
     for (const auto& detection : *detections) {
@@ -90,22 +181,27 @@ grpc::Status RemediatorService::ReportErrorStream(
   return grpc::Status::OK;
 }
 
-grpc::Status RemediatorService::GetIncident(grpc::ServerContext* context,
+grpc::Status RemediatorService::GetIncident(grpc::ServerContext*,
                                             const v1::GetIncidentRequest* request,
                                             v1::Incident* response) {
-  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
   if (request->id().empty()) return InvalidArgument("id is empty: give an incident id");
+  RETURN_IF_INVALID(CheckId("id", request->id()));
   absl::StatusOr<v1::Incident> incident = store_.GetIncident(request->id());
   if (!incident.ok()) return ToGrpcStatus(incident.status());
   *response = *std::move(incident);
   return grpc::Status::OK;
 }
 
-grpc::Status RemediatorService::ListIncidents(grpc::ServerContext* context,
+grpc::Status RemediatorService::ListIncidents(grpc::ServerContext*,
                                               const v1::ListIncidentsRequest* request,
                                               v1::ListIncidentsResponse* response) {
-  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
   if (grpc::Status s = CheckPageSize(request->page_size()); !s.ok()) return s;
+  RETURN_IF_INVALID(CheckEnum("state", request->state(), v1::IncidentState_IsValid,
+                              v1::IncidentState_Name<v1::IncidentState>, v1::IncidentState_MAX));
+  RETURN_IF_INVALID(CheckEnum("error_class", request->error_class(), v1::ErrorClass_IsValid,
+                              v1::ErrorClass_Name<v1::ErrorClass>, v1::ErrorClass_MAX));
+  RETURN_IF_INVALID(CheckLength("namespace", request->namespace_(), kMaxNameBytes));
+  RETURN_IF_INVALID(CheckLength("page_token", request->page_token(), kMaxIdBytes));
   IncidentFilter filter;
   filter.state = request->state();
   filter.error_class = request->error_class();
@@ -119,13 +215,16 @@ grpc::Status RemediatorService::ListIncidents(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status RemediatorService::AttemptFix(grpc::ServerContext* context,
+grpc::Status RemediatorService::AttemptFix(grpc::ServerContext*,
                                            const v1::AttemptFixRequest* request,
                                            v1::FixAttempt* response) {
-  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
   if (request->incident_id().empty()) {
     return InvalidArgument("incident_id is empty: give the incident to fix");
   }
+  RETURN_IF_INVALID(CheckId("incident_id", request->incident_id()));
+  RETURN_IF_INVALID(CheckEnum("mode", request->mode(), v1::FixMode_IsValid,
+                              v1::FixMode_Name<v1::FixMode>, v1::FixMode_MAX));
+  RETURN_IF_INVALID(CheckLength("strategy", request->strategy(), kMaxNameBytes));
   absl::StatusOr<v1::Incident> incident = store_.GetIncident(request->incident_id());
   if (!incident.ok()) return ToGrpcStatus(incident.status());
   if (engine_ == nullptr) {
@@ -139,11 +238,16 @@ grpc::Status RemediatorService::AttemptFix(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status RemediatorService::ListFixAttempts(grpc::ServerContext* context,
+grpc::Status RemediatorService::ListFixAttempts(grpc::ServerContext*,
                                                 const v1::ListFixAttemptsRequest* request,
                                                 v1::ListFixAttemptsResponse* response) {
-  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
   if (request->incident_id().empty()) return InvalidArgument("incident_id is empty");
+  RETURN_IF_INVALID(CheckId("incident_id", request->incident_id()));
+  // An unknown incident has no attempts, but an empty list would not say that it is unknown.
+  if (absl::StatusOr<v1::Incident> incident = store_.GetIncident(request->incident_id());
+      !incident.ok()) {
+    return ToGrpcStatus(incident.status());
+  }
   absl::StatusOr<std::vector<v1::FixAttempt>> attempts =
       store_.ListFixAttempts(request->incident_id());
   if (!attempts.ok()) return ToGrpcStatus(attempts.status());
@@ -151,12 +255,25 @@ grpc::Status RemediatorService::ListFixAttempts(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status RemediatorService::OpenPullRequest(grpc::ServerContext* context,
+grpc::Status RemediatorService::OpenPullRequest(grpc::ServerContext*,
                                                 const v1::OpenPullRequestRequest* request,
                                                 v1::PullRequest* response) {
-  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
   if (request->incident_id().empty() && request->fix_attempt_id().empty()) {
     return InvalidArgument("give incident_id or fix_attempt_id");
+  }
+  RETURN_IF_INVALID(CheckId("incident_id", request->incident_id()));
+  RETURN_IF_INVALID(CheckId("fix_attempt_id", request->fix_attempt_id()));
+  if (!request->incident_id().empty()) {
+    if (absl::StatusOr<v1::Incident> incident = store_.GetIncident(request->incident_id());
+        !incident.ok()) {
+      return ToGrpcStatus(incident.status());
+    }
+  }
+  if (!request->fix_attempt_id().empty()) {
+    if (absl::StatusOr<v1::FixAttempt> attempt = store_.GetFixAttempt(request->fix_attempt_id());
+        !attempt.ok()) {
+      return ToGrpcStatus(attempt.status());
+    }
   }
   if (pull_requests_ == nullptr) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
@@ -170,22 +287,23 @@ grpc::Status RemediatorService::OpenPullRequest(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status RemediatorService::GetPullRequest(grpc::ServerContext* context,
+grpc::Status RemediatorService::GetPullRequest(grpc::ServerContext*,
                                                const v1::GetPullRequestRequest* request,
                                                v1::PullRequest* response) {
-  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
   if (request->id().empty()) return InvalidArgument("id is empty: give a pull request id");
+  RETURN_IF_INVALID(CheckId("id", request->id()));
   absl::StatusOr<v1::PullRequest> pr = store_.GetPullRequest(request->id());
   if (!pr.ok()) return ToGrpcStatus(pr.status());
   *response = *std::move(pr);
   return grpc::Status::OK;
 }
 
-grpc::Status RemediatorService::ListPullRequests(grpc::ServerContext* context,
+grpc::Status RemediatorService::ListPullRequests(grpc::ServerContext*,
                                                  const v1::ListPullRequestsRequest* request,
                                                  v1::ListPullRequestsResponse* response) {
-  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
   if (grpc::Status s = CheckPageSize(request->page_size()); !s.ok()) return s;
+  RETURN_IF_INVALID(CheckId("incident_id", request->incident_id()));
+  RETURN_IF_INVALID(CheckLength("page_token", request->page_token(), kMaxIdBytes));
   absl::StatusOr<PullRequestPage> page =
       store_.ListPullRequests(request->incident_id(), request->page_size(), request->page_token());
   if (!page.ok()) return ToGrpcStatus(page.status());
@@ -194,13 +312,16 @@ grpc::Status RemediatorService::ListPullRequests(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status RemediatorService::PlaceCall(grpc::ServerContext* context,
-                                          const v1::PlaceCallRequest* request,
+grpc::Status RemediatorService::PlaceCall(grpc::ServerContext*, const v1::PlaceCallRequest* request,
                                           telephony::v1::CallRecord* response) {
-  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
   if (request->incident_id().empty() && request->message().empty()) {
     return InvalidArgument("give incident_id (to explain an incident) or message (to speak)");
   }
+  RETURN_IF_INVALID(CheckId("incident_id", request->incident_id()));
+  RETURN_IF_INVALID(CheckLength("number", request->number(), kMaxNameBytes));
+  RETURN_IF_INVALID(CheckLength("message", request->message(), kMaxMessageBytes));
+  RETURN_IF_INVALID(CheckLength("language", request->language(), kMaxNameBytes));
+  RETURN_IF_INVALID(CheckId("idempotency_key", request->idempotency_key()));
   std::string number = request->number();
   if (number.empty()) {
     if (oncall_ == nullptr) {
@@ -251,11 +372,13 @@ grpc::Status RemediatorService::PlaceCall(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status RemediatorService::ListCalls(grpc::ServerContext* context,
+grpc::Status RemediatorService::ListCalls(grpc::ServerContext*,
                                           const telephony::v1::ListCallsRequest* request,
                                           telephony::v1::ListCallsResponse* response) {
-  if (grpc::Status s = auth_.Check(*context); !s.ok()) return s;
   if (grpc::Status s = CheckPageSize(request->page_size()); !s.ok()) return s;
+  RETURN_IF_INVALID(CheckId("incident_id", request->incident_id()));
+  RETURN_IF_INVALID(CheckLength("number", request->number(), kMaxNameBytes));
+  RETURN_IF_INVALID(CheckLength("page_token", request->page_token(), kMaxIdBytes));
   if (phone_ != nullptr) {
     absl::StatusOr<telephony::v1::ListCallsResponse> calls = phone_->ListCalls(*request);
     if (!calls.ok()) return ToGrpcStatus(calls.status());

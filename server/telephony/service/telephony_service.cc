@@ -1,5 +1,7 @@
 #include "server/telephony/service/telephony_service.h"
 
+#include <tuple>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/grpc_status.h"
@@ -14,15 +16,50 @@ grpc::Status Invalid(const std::string& message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
 }
 
+// Ids and names are short; a longer one is refused without being echoed (a 20 KB id would make
+// the error itself exceed gRPC's metadata limit).
+constexpr size_t kMaxIdBytes = 128;
+constexpr size_t kMaxNameBytes = 256;
+
+grpc::Status CheckLength(const char* field, const std::string& value, size_t max) {
+  if (value.size() <= max) return grpc::Status::OK;
+  return Invalid(absl::StrCat(field, " is ", value.size(), " bytes long; at most ", max));
+}
+
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 
 }  // namespace
 
-grpc::Status TelephonyService::DraftSpeech(grpc::ServerContext* context,
+TelephonyService::TelephonyService(const RpcGuard* guard, SpeechDrafter* drafter, Tts* tts,
+                                   Stt* stt, CallFlow* flow, CallLog* log,
+                                   TelephonyMetrics* metrics)
+    : guard_(guard),
+      drafter_(drafter),
+      tts_(tts),
+      stt_(stt),
+      flow_(flow),
+      log_(log),
+      metrics_(metrics) {
+  // Every method goes through the guard (server/common/rpc_guard.h). The indices are the order of
+  // the methods in telephony.proto.
+  using Self = TelephonyService;
+  auto guard_method = [this](int index, const char* name, Access access, auto method) {
+    MarkMethodStreamed(
+        index,
+        GuardUnary(this, guard_, absl::StrCat("/telephony.v1.Telephony/", name), access, method));
+  };
+  guard_method(0, "DraftSpeech", Access::kOperate, &Self::DraftSpeech);
+  guard_method(1, "Synthesize", Access::kOperate, &Self::Synthesize);
+  guard_method(2, "Transcribe", Access::kOperate, &Self::Transcribe);
+  guard_method(3, "PlaceCall", Access::kOperate, &Self::PlaceCall);
+  guard_method(4, "ListCalls", Access::kRead, &Self::ListCalls);
+  guard_method(5, "GetCallLogCsv", Access::kRead, &Self::GetCallLogCsv);
+}
+
+grpc::Status TelephonyService::DraftSpeech(grpc::ServerContext*,
                                            const ::telephony::v1::DraftSpeechRequest* request,
                                            ::telephony::v1::DraftSpeechResponse* response) {
-  if (grpc::Status s = auth_->Check(*context); !s.ok()) return s;
   if (!request->has_incident()) return Invalid("DraftSpeech needs an incident");
   if (absl::Status s = ValidateIncident(request->incident()); !s.ok()) return ToGrpcStatus(s);
   if (request->language().size() > kMaxLanguageBytes) {
@@ -38,10 +75,9 @@ grpc::Status TelephonyService::DraftSpeech(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status TelephonyService::Synthesize(grpc::ServerContext* context,
+grpc::Status TelephonyService::Synthesize(grpc::ServerContext*,
                                           const ::telephony::v1::SynthesizeRequest* request,
                                           ::telephony::v1::SynthesizeResponse* response) {
-  if (grpc::Status s = auth_->Check(*context); !s.ok()) return s;
   absl::StatusOr<std::string> language = NormalizeLanguage(request->language());
   if (!language.ok()) return ToGrpcStatus(language.status());
   std::string text = SanitizeForSpeech(request->text(), *language);
@@ -81,10 +117,9 @@ grpc::Status TelephonyService::Synthesize(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status TelephonyService::Transcribe(grpc::ServerContext* context,
+grpc::Status TelephonyService::Transcribe(grpc::ServerContext*,
                                           const ::telephony::v1::TranscribeRequest* request,
                                           ::telephony::v1::TranscribeResponse* response) {
-  if (grpc::Status s = auth_->Check(*context); !s.ok()) return s;
   if (request->audio().empty()) return Invalid("audio is empty: send a WAV file in `audio`");
   if (request->audio().size() > kMaxAudioBytes) {
     return Invalid(absl::StrCat("audio is ", request->audio().size(), " bytes; the limit is ",
@@ -107,10 +142,17 @@ grpc::Status TelephonyService::Transcribe(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status TelephonyService::PlaceCall(grpc::ServerContext* context,
+grpc::Status TelephonyService::PlaceCall(grpc::ServerContext*,
                                          const ::telephony::v1::PlaceCallRequest* request,
                                          ::telephony::v1::CallRecord* response) {
-  if (grpc::Status s = auth_->Check(*context); !s.ok()) return s;
+  for (auto [field, value, max] :
+       {std::tuple{"number", &request->number(), kMaxNameBytes},
+        std::tuple{"language", &request->language(), kMaxNameBytes},
+        std::tuple{"idempotency_key", &request->idempotency_key(), kMaxIdBytes},
+        std::tuple{"incident.incident_id", &request->incident().incident_id(), kMaxIdBytes},
+        std::tuple{"message", &request->message(), TelephonyService::kMaxTextBytes}}) {
+    if (grpc::Status s = CheckLength(field, *value, max); !s.ok()) return s;
+  }
   absl::StatusOr<CallRecord> record = flow_->PlaceCall(*request);
   if (!record.ok()) {
     if (record.status().code() != absl::StatusCode::kInvalidArgument) {
@@ -118,14 +160,19 @@ grpc::Status TelephonyService::PlaceCall(grpc::ServerContext* context,
     }
     return ToGrpcStatus(record.status());
   }
+  if (metrics_ != nullptr) metrics_->CountCall(*record);
   *response = *std::move(record);
   return grpc::Status::OK;
 }
 
-grpc::Status TelephonyService::ListCalls(grpc::ServerContext* context,
+grpc::Status TelephonyService::ListCalls(grpc::ServerContext*,
                                          const ::telephony::v1::ListCallsRequest* request,
                                          ::telephony::v1::ListCallsResponse* response) {
-  if (grpc::Status s = auth_->Check(*context); !s.ok()) return s;
+  for (auto [field, value, max] : {std::tuple{"incident_id", &request->incident_id(), kMaxIdBytes},
+                                   std::tuple{"number", &request->number(), kMaxNameBytes},
+                                   std::tuple{"page_token", &request->page_token(), kMaxIdBytes}}) {
+    if (grpc::Status s = CheckLength(field, *value, max); !s.ok()) return s;
+  }
   int page_size = request->page_size();
   if (page_size < 0 || page_size > kMaxPageSize) {
     return Invalid(absl::StrCat("page_size ", page_size, " is outside 0..", kMaxPageSize,
@@ -159,10 +206,9 @@ grpc::Status TelephonyService::ListCalls(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status TelephonyService::GetCallLogCsv(grpc::ServerContext* context,
+grpc::Status TelephonyService::GetCallLogCsv(grpc::ServerContext*,
                                              const ::telephony::v1::GetCallLogCsvRequest*,
                                              ::telephony::v1::GetCallLogCsvResponse* response) {
-  if (grpc::Status s = auth_->Check(*context); !s.ok()) return s;
   absl::StatusOr<std::string> csv = log_->ReadCsv();
   if (!csv.ok()) return ToGrpcStatus(csv.status());
   response->set_csv(*std::move(csv));

@@ -1,15 +1,17 @@
-// TelephonyService: the gRPC handlers of telephony.v1.Telephony. Each handler checks the bearer
-// token, validates its input (INVALID_ARGUMENT with a message saying what is wrong), calls the
-// core and maps the result. Thread-safe; the borrowed collaborators must outlive it.
+// TelephonyService: the gRPC handlers of telephony.v1.Telephony. Every call passes the RpcGuard
+// (token, role, parsable request) first; each handler validates its input (INVALID_ARGUMENT with a
+// message saying what is wrong), calls the core and maps the result. Thread-safe; the borrowed
+// collaborators must outlive it.
 #ifndef REMEDIATOR_SERVER_TELEPHONY_SERVICE_TELEPHONY_SERVICE_H_
 #define REMEDIATOR_SERVER_TELEPHONY_SERVICE_TELEPHONY_SERVICE_H_
 
-#include "server/common/auth.h"
+#include "server/common/rpc_guard.h"
 #include "server/telephony/core/call_flow.h"
 #include "server/telephony/core/call_log.h"
 #include "server/telephony/core/speech_drafter.h"
 #include "server/telephony/core/stt.h"
 #include "server/telephony/core/tts.h"
+#include "server/telephony/service/telephony_metrics.h"
 #include "telephony/v1/telephony.grpc.pb.h"
 
 namespace remediator::telephony {
@@ -24,9 +26,10 @@ class TelephonyService final : public ::telephony::v1::Telephony::Service {
   static constexpr size_t kMaxAudioBytes = 2 * 1024 * 1024;
   static constexpr absl::Duration kMaxAudioDuration = absl::Seconds(65);
 
-  TelephonyService(const TokenAuth* auth, SpeechDrafter* drafter, Tts* tts, Stt* stt,
-                   CallFlow* flow, CallLog* log)
-      : auth_(auth), drafter_(drafter), tts_(tts), stt_(stt), flow_(flow), log_(log) {}
+  // `guard` lets each call in (token, role, parsable request) before its handler runs.
+  // `metrics` may be null (nothing counted).
+  TelephonyService(const RpcGuard* guard, SpeechDrafter* drafter, Tts* tts, Stt* stt,
+                   CallFlow* flow, CallLog* log, TelephonyMetrics* metrics = nullptr);
 
   grpc::Status DraftSpeech(grpc::ServerContext* context,
                            const ::telephony::v1::DraftSpeechRequest* request,
@@ -48,12 +51,13 @@ class TelephonyService final : public ::telephony::v1::Telephony::Service {
                              ::telephony::v1::GetCallLogCsvResponse* response) override;
 
  private:
-  const TokenAuth* auth_;
+  const RpcGuard* guard_;
   SpeechDrafter* drafter_;
   Tts* tts_;
   Stt* stt_;
   CallFlow* flow_;
   CallLog* log_;
+  TelephonyMetrics* metrics_;
 };
 
 }  // namespace remediator::telephony
