@@ -82,5 +82,23 @@ absl::StatusOr<std::optional<std::string>> CountingIncidentStore::GetValue(const
 absl::Status CountingIncidentStore::PutValue(const std::string& key, const std::string& value) {
   return Count("put_value", store_.PutValue(key, value));
 }
+absl::StatusOr<IncidentClaim> CountingIncidentStore::ClaimIncident(const std::string& id,
+                                                                   const ClaimRequest& request) {
+  return Count("claim_incident", store_.ClaimIncident(id, request));
+}
+absl::StatusOr<std::optional<IncidentClaim>> CountingIncidentStore::ClaimNextIncident(
+    const std::vector<v1::IncidentState>& states, const ClaimRequest& request) {
+  return Count("claim_next_incident", store_.ClaimNextIncident(states, request));
+}
+absl::StatusOr<IncidentClaim> CountingIncidentStore::RenewLease(const std::string& id,
+                                                                const ClaimRequest& request) {
+  return Count("renew_lease", store_.RenewLease(id, request));
+}
+absl::Status CountingIncidentStore::ReleaseClaim(const std::string& id, const std::string& owner) {
+  // A claim held by someone else is an answer, not a store error.
+  absl::Status released = store_.ReleaseClaim(id, owner);
+  Observe("release_claim", absl::IsFailedPrecondition(released) ? absl::OkStatus() : released);
+  return released;
+}
 
 }  // namespace remediator

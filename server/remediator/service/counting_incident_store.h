@@ -39,6 +39,13 @@ class CountingIncidentStore final : public IncidentStore {
   absl::StatusOr<CallPage> ListCalls(const CallFilter& filter) override;
   absl::StatusOr<std::optional<std::string>> GetValue(const std::string& key) override;
   absl::Status PutValue(const std::string& key, const std::string& value) override;
+  absl::StatusOr<IncidentClaim> ClaimIncident(const std::string& id,
+                                              const ClaimRequest& request) override;
+  absl::StatusOr<std::optional<IncidentClaim>> ClaimNextIncident(
+      const std::vector<v1::IncidentState>& states, const ClaimRequest& request) override;
+  absl::StatusOr<IncidentClaim> RenewLease(const std::string& id,
+                                           const ClaimRequest& request) override;
+  absl::Status ReleaseClaim(const std::string& id, const std::string& owner) override;
 
  private:
   template <typename T>
