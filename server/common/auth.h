@@ -1,6 +1,7 @@
-// Bearer-token check for gRPC handlers. Every RPC of our services calls Check() first; the
-// standard health and reflection services stay open (probes and grpcurl-style discovery need
-// them, and they reveal nothing secret).
+// Bearer-token check with a single token. The services use RpcGuard (rpc_guard.h: tokens with
+// roles, in front of every RPC); ReadTokenFile is shared by both. The standard health and
+// reflection services stay open (probes and grpcurl-style discovery need them, and they reveal
+// nothing secret).
 // Thread-safe (immutable after construction).
 #ifndef REMEDIATOR_SERVER_COMMON_AUTH_H_
 #define REMEDIATOR_SERVER_COMMON_AUTH_H_

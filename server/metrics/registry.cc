@@ -46,8 +46,12 @@ std::string FormatValue(double value) {
   if (value == std::floor(value) && std::fabs(value) < 1e15) {
     return std::to_string(static_cast<long long>(value));
   }
+  // The shortest text that reads back as the same double ("0.1", not "0.10000000000000001").
   char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+  for (int precision = 15; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
+    if (std::strtod(buffer, nullptr) == value) break;
+  }
   return buffer;
 }
 
