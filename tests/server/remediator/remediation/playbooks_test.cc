@@ -308,7 +308,7 @@ TEST(PlaybookTest, NodeSelectorTypoUsesTheOneCloseLabelValue) {
       {"key":"topology.kubernetes.io/zone","operator":"In","values":["zone-aa"]}]}]}}})");
   Proposal z = ProposeAllowed(e, zone, "playbook/node-selector");
   ASSERT_EQ(z.changes.size(), 1u);
-  EXPECT_EQ(z.changes[0].value, json::array({"zone-a"}));
+  EXPECT_EQ(z.changes[0].value[0]["matchExpressions"][0]["values"], json::array({"zone-a"}));
   Evidence taint = Incident(v1::ERROR_CLASS_UNSCHEDULABLE);
   taint.facts = Facts();
   taint.events.push_back({{"reason", "FailedScheduling"},

@@ -200,7 +200,11 @@ TEST_P(ScenarioCorpusTest, FixedByAPlaybookWithoutAntiFix) {
     v1::AttemptFixRequest request;
     request.set_incident_id(incident.id());
     auto attempt = engine->AttemptFix(request);
-    if (!attempt.ok()) continue;
+    if (!attempt.ok()) {
+      tried.push_back(absl::StrCat(v1::ErrorClass_Name(incident.error_class()),
+                                   ": not started: ", attempt.status().ToString()));
+      continue;
+    }
     tried.push_back(absl::StrCat(v1::ErrorClass_Name(incident.error_class()), ": ",
                                  v1::FixStatus_Name(attempt->status()), " ", attempt->strategy(),
                                  " ", attempt->error(), attempt->rollback_reason()));
@@ -219,6 +223,7 @@ TEST_P(ScenarioCorpusTest, FixedByAPlaybookWithoutAntiFix) {
     return;
   }
   if (!verified.has_value() && getenv("SCENARIO_DEBUG") != nullptr) {
+    for (const v1::Incident& i : mine) std::cerr << "incident: " << i.ShortDebugString() << "\n";
     for (const char* resource : {"replicasets", "pods"}) {
       auto items = sim_->List(resource, "app", "");
       if (!items.ok()) continue;

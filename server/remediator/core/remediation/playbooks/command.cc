@@ -27,7 +27,8 @@ using manifest::Str;
 std::optional<std::string> BadWord(const std::string& text) {
   for (const char* before : {"exec: \"", "stat ", "flag provided but not defined: ",
                              "unknown flag: ", "unrecognized arguments: ", "unknown option: ",
-                             "Unknown option: ", "unknown command \"", "invalid option "}) {
+                             "Unknown option: ", "unknown command \"", "invalid option: \"",
+                             "invalid option -- '", "invalid option "}) {
     std::optional<std::string> word = Between(text, before, "\": \n'");
     if (word) return word;
   }

@@ -100,48 +100,51 @@ void FixSelectors(const ClusterFacts& facts, const json& pod, const manifest::Fi
   }
 }
 
+// Required node affinity: each In value no node has becomes its one close existing value, and
+// values with none are dropped (In matches any value; the guard lets only existing ones
+// through). The terms list has no merge key, so it is proposed whole (patches replace it).
 void FixAffinity(const ClusterFacts& facts, const json& pod, const manifest::FieldPath& pod_path,
                  Proposal& proposal) {
-  const json& terms = At(
-      At(At(At(pod, "affinity"), "nodeAffinity"), "requiredDuringSchedulingIgnoredDuringExecution"),
-      "nodeSelectorTerms");
+  const json& terms = At(At(At(At(pod, "affinity"), "nodeAffinity"),
+                            "requiredDuringSchedulingIgnoredDuringExecution"),
+                         "nodeSelectorTerms");
   if (!terms.is_array()) return;
-  for (size_t t = 0; t < terms.size(); ++t) {
-    const json& expressions = At(terms[t], "matchExpressions");
-    for (size_t e = 0; e < expressions.size(); ++e) {
-      if (Str(expressions[e], "operator") != "In") continue;
-      const std::string key = Str(expressions[e], "key");
+  json fixed_terms = terms;
+  std::vector<std::string> reasons;
+  for (json& term : fixed_terms) {
+    if (!term.contains("matchExpressions") || !term["matchExpressions"].is_array()) continue;
+    for (json& expression : term["matchExpressions"]) {
+      if (Str(expression, "operator") != "In") continue;
+      const std::string key = Str(expression, "key");
       const std::vector<std::string> values = ValuesOf(facts, key);
-      // Each value no node has becomes its one close existing value; values with none are
-      // dropped (In matches any value, and the guard only lets existing values through).
-      json fixed = json::array();
+      json kept = json::array();
       bool changed = false;
-      for (const json& v : At(expressions[e], "values")) {
+      for (const json& v : At(expression, "values")) {
         const std::string text = v.is_string() ? v.get<std::string>() : v.dump();
         if (std::find(values.begin(), values.end(), text) != values.end()) {
-          fixed.push_back(v);
+          kept.push_back(v);
           continue;
         }
         changed = true;
         std::optional<std::string> right = UniqueClosest(text, values);
-        if (right && std::find(fixed.begin(), fixed.end(), json(*right)) == fixed.end()) {
-          fixed.push_back(*right);
+        if (right && std::find(kept.begin(), kept.end(), json(*right)) == kept.end()) {
+          kept.push_back(*right);
         }
       }
-      if (!changed || fixed.empty()) continue;
-      manifest::FieldPath path =
-          Join(pod_path,
-               {Key("affinity"), Key("nodeAffinity"),
-                Key("requiredDuringSchedulingIgnoredDuringExecution"), Key("nodeSelectorTerms")});
-      path.push_back({manifest::PathSegment::Kind::kIndex, "", "", t});
-      path.push_back(Key("matchExpressions"));
-      path.push_back({manifest::PathSegment::Kind::kIndex, "", "", e});
-      path.push_back(Key("values"));
-      proposal.changes.push_back(
-          {path, fixed,
-           absl::StrCat("no node has these values of ", key, "; ", fixed.dump(), " exist")});
+      if (!changed || kept.empty()) continue;
+      reasons.push_back(absl::StrCat(key, " in ", At(expression, "values").dump(), " -> ",
+                                     kept.dump()));
+      expression["values"] = kept;
     }
   }
+  if (reasons.empty()) return;
+  proposal.changes.push_back(
+      {Join(pod_path, {Key("affinity"), Key("nodeAffinity"),
+                       Key("requiredDuringSchedulingIgnoredDuringExecution"),
+                       Key("nodeSelectorTerms")}),
+       fixed_terms,
+       absl::StrCat("no node has these label values; the nodes have: ",
+                    absl::StrJoin(reasons, "; "))});
 }
 
 absl::StatusOr<Proposal> FixNodeSelector(const FixContext& context, const PlaybookOptions&) {
