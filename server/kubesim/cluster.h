@@ -139,6 +139,7 @@ class Cluster {
 
   // Controllers (controllers.cc) and kubelet (kubelet.cc); each returns true when it wrote.
   bool ReconcileDeployments();
+  bool ReconcileDeployment(json deployment);
   bool ReconcileReplicaSets();
   bool CollectGarbage();
   bool ReconcilePods();

@@ -210,258 +210,296 @@ bool Cluster::ReconcileReplicaSets() {
   return changed;
 }
 
-bool Cluster::ReconcileDeployments() {
-  bool changed = false;
-  absl::Time now_t = Now();
-  std::string now = Rfc3339(now_t);
-  for (json d : store_.List("deployments", "")) {
-    const std::string ns = d["metadata"].value("namespace", "");
-    const std::string uid = d["metadata"].value("uid", "");
-    const std::string dname = d["metadata"].value("name", "");
-    const json& spec = d["spec"];
-    int64_t desired = SpecReplicas(d);
-    std::vector<json> all;
-    for (const json& rs : store_.List("replicasets", ns)) {
-      if (OwnedBy(rs, uid)) all.push_back(rs);
-    }
-    json want_tmpl = TemplateForCompare(spec.value("template", json::object()));
-    int64_t max_rev = 0;
-    json new_rs;
-    for (const json& rs : all) {
-      max_rev = std::max(max_rev, Revision(rs));
-      if (new_rs.is_null() &&
-          TemplateForCompare(rs["spec"].value("template", json::object())) == want_tmpl) {
-        new_rs = rs;
-      }
-    }
-    std::string progress_reason, progress_message;
-    bool progressed = false;
-    if (new_rs.is_null()) {
-      std::string hash = SafeEncodeHash(Fnv32a(want_tmpl.dump())).substr(0, 10);
-      json tmpl = spec.value("template", json::object());
-      tmpl["metadata"]["labels"][kHashLabel] = hash;
-      json selector = spec.value("selector", json::object());
-      selector["matchLabels"][kHashLabel] = hash;
-      json labels = tmpl["metadata"]["labels"];
-      json rs = {{"apiVersion", "apps/v1"},
-                 {"kind", "ReplicaSet"},
-                 {"metadata",
-                  {{"name", dname + "-" + hash},
-                   {"namespace", ns},
-                   {"labels", labels},
-                   {"annotations",
-                    {{kRevision, std::to_string(max_rev + 1)},
-                     {"deployment.kubernetes.io/desired-replicas", std::to_string(desired)},
-                     {"deployment.kubernetes.io/max-replicas", std::to_string(desired + 1)}}},
-                   {"ownerReferences", json::array({{{"apiVersion", "apps/v1"},
-                                                     {"kind", "Deployment"},
-                                                     {"name", dname},
-                                                     {"uid", uid},
-                                                     {"controller", true},
-                                                     {"blockOwnerDeletion", true}}})}}},
-                 {"spec", {{"replicas", 0}, {"selector", selector}, {"template", tmpl}}},
-                 {"status", {{"replicas", 0}}}};
-      if (spec.contains("minReadySeconds")) rs["spec"]["minReadySeconds"] = spec["minReadySeconds"];
-      auto created = store_.Create("replicasets", rs);
-      if (!created.ok()) continue;  // name clash: retry next round
-      new_rs = *created;
-      all.push_back(new_rs);
-      max_rev += 1;
-      changed = true;
-      progressed = true;
-      progress_reason = "NewReplicaSetCreated";
-      progress_message = absl::StrCat("Created new replica set \"", dname, "-", hash, "\"");
-    } else if (Revision(new_rs) < max_rev) {
-      // Rollback to an older template: the old ReplicaSet becomes the newest revision.
-      json& ann = new_rs["metadata"]["annotations"];
-      std::string old_rev = std::to_string(Revision(new_rs));
-      std::string history = ann.value("deployment.kubernetes.io/revision-history", "");
-      ann["deployment.kubernetes.io/revision-history"] =
-          history.empty() ? old_rev : history + "," + old_rev;
-      ann[kRevision] = std::to_string(max_rev + 1);
-      max_rev += 1;
-      auto up =
-          store_.Update("replicasets", new_rs, new_rs["metadata"].value("resourceVersion", ""));
-      if (!up.ok()) continue;
-      new_rs = *up;
-      for (json& rs : all) {
-        if (rs["metadata"]["uid"] == new_rs["metadata"]["uid"]) rs = new_rs;
-      }
-      changed = true;
-      progressed = true;
-      progress_reason = "FoundNewReplicaSet";
-      progress_message =
-          absl::StrCat("Found new replica set \"", new_rs["metadata"].value("name", ""), "\"");
-    }
-    const std::string new_name = new_rs["metadata"].value("name", "");
-    const std::string new_uid = new_rs["metadata"].value("uid", "");
-    std::vector<json> old;
-    for (const json& rs : all) {
-      if (rs["metadata"].value("uid", "") != new_uid) old.push_back(rs);
-    }
-    std::sort(old.begin(), old.end(), [](const json& a, const json& b) {
-      return a["metadata"].value("creationTimestamp", "") <
-             b["metadata"].value("creationTimestamp", "");
-    });
-    auto scale = [&](json& rs, int64_t to) {
-      int64_t from = SpecReplicas(rs);
-      if (from == to) return;
-      rs["spec"]["replicas"] = to;
-      rs["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
-          std::to_string(desired);
-      auto up = store_.Update("replicasets", rs, rs["metadata"].value("resourceVersion", ""));
-      if (!up.ok()) return;
-      rs = *up;
-      changed = true;
-      progressed = true;
-      RecordEvent(d, "", "Normal", "ScalingReplicaSet",
-                  absl::StrCat(to > from ? "Scaled up" : "Scaled down", " replica set ",
-                               rs["metadata"].value("name", ""), " from ", from, " to ", to),
-                  "deployment-controller", "", now_t);
-    };
-    bool paused = spec.value("paused", false);
-    std::string strategy = spec.contains("strategy")
-                               ? spec["strategy"].value("type", "RollingUpdate")
-                               : "RollingUpdate";
-    json ru = spec.contains("strategy") ? spec["strategy"].value("rollingUpdate", json::object())
-                                        : json::object();
-    int64_t max_surge = ResolveIntOrPercent(ru.value("maxSurge", json("25%")), desired, true, 1);
-    int64_t max_unavailable =
-        ResolveIntOrPercent(ru.value("maxUnavailable", json("25%")), desired, false, 0);
-    if (max_surge == 0 && max_unavailable == 0) max_unavailable = 1;
-    if (!paused) {
-      if (strategy == "Recreate") {
-        int64_t old_pods = 0;
-        for (json& rs : old) {
-          scale(rs, 0);
-          old_pods += StatusInt(rs, "replicas");
-        }
-        if (old_pods == 0) scale(new_rs, desired);
-      } else {
-        int64_t total = 0;
-        for (const json& rs : all) total += SpecReplicas(rs);
-        int64_t new_replicas = SpecReplicas(new_rs);
-        if (new_replicas > desired) {
-          scale(new_rs, desired);
-        } else if (new_replicas < desired) {
-          int64_t room = desired + max_surge - total;
-          if (room > 0) scale(new_rs, std::min(desired, new_replicas + room));
-        }
-        int64_t min_available = desired - max_unavailable;
-        int64_t new_unavailable = SpecReplicas(new_rs) - StatusInt(new_rs, "availableReplicas");
-        total = SpecReplicas(new_rs);
-        for (const json& rs : old) total += SpecReplicas(rs);
-        // Clean up unhealthy old replicas first.
-        int64_t max_cleanup = total - min_available - std::max<int64_t>(0, new_unavailable);
-        for (json& rs : old) {
-          if (max_cleanup <= 0) break;
-          int64_t unhealthy = SpecReplicas(rs) - StatusInt(rs, "availableReplicas");
-          int64_t n = std::min(max_cleanup, std::max<int64_t>(0, unhealthy));
-          if (n > 0) {
-            scale(rs, SpecReplicas(rs) - n);
-            max_cleanup -= n;
-          }
-        }
-        // Then scale old down as far as availability allows.
-        int64_t available_all = StatusInt(new_rs, "availableReplicas");
-        for (const json& rs : old) available_all += StatusInt(rs, "availableReplicas");
-        int64_t can_remove = available_all - min_available;
-        for (json& rs : old) {
-          if (can_remove <= 0) break;
-          int64_t n = std::min(can_remove, SpecReplicas(rs));
-          if (n > 0) {
-            scale(rs, SpecReplicas(rs) - n);
-            can_remove -= n;
-          }
-        }
-      }
-    }
-    // Status.
-    json old_status = d.value("status", json::object());
-    json status = old_status;
-    int64_t replicas = 0, ready = 0, available = 0, spec_total = 0;
-    std::vector<json> current_all = old;
-    current_all.push_back(new_rs);
-    for (const json& rs : current_all) {
-      replicas += StatusInt(rs, "replicas");
-      ready += StatusInt(rs, "readyReplicas");
-      available += StatusInt(rs, "availableReplicas");
-      spec_total += SpecReplicas(rs);
-    }
-    int64_t updated = StatusInt(new_rs, "replicas");
-    status["observedGeneration"] = d["metadata"].value("generation", 1);
-    status["replicas"] = replicas;
-    status["updatedReplicas"] = updated;
-    status["readyReplicas"] = ready;
-    status["availableReplicas"] = available;
-    int64_t unavailable = std::max<int64_t>(0, spec_total - available);
-    if (unavailable > 0) {
-      status["unavailableReplicas"] = unavailable;
-    } else {
-      status.erase("unavailableReplicas");
-    }
-    for (const char* f : {"replicas", "updatedReplicas", "readyReplicas", "availableReplicas"}) {
-      if (status[f] == 0) status.erase(f);
-    }
-    if (available >= desired - max_unavailable) {
-      SetCondition(&status, "Available", "True", "MinimumReplicasAvailable",
-                   "Deployment has minimum availability.", now, false);
-    } else {
-      SetCondition(&status, "Available", "False", "MinimumReplicasUnavailable",
-                   "Deployment does not have minimum availability.", now, false);
-    }
-    if (StatusInt(d, "updatedReplicas") < updated || StatusInt(d, "readyReplicas") < ready ||
-        StatusInt(d, "availableReplicas") < available || StatusInt(d, "replicas") > replicas) {
-      progressed = true;
-    }
-    bool complete = updated == desired && replicas == desired && available == desired &&
-                    SpecReplicas(new_rs) == desired;
-    json prog = FindCondition(status, "Progressing");
-    int64_t deadline = spec.value("progressDeadlineSeconds", 600);
-    if (complete) {
-      SetCondition(&status, "Progressing", "True", "NewReplicaSetAvailable",
-                   absl::StrCat("ReplicaSet \"", new_name, "\" has successfully progressed."), now,
-                   prog.is_null() || prog.value("reason", "") != "NewReplicaSetAvailable");
-    } else if (progressed || prog.is_null()) {
-      std::string reason = progress_reason.empty() ? "ReplicaSetUpdated" : progress_reason;
-      std::string message = progress_message.empty()
-                                ? absl::StrCat("ReplicaSet \"", new_name, "\" is progressing.")
-                                : progress_message;
-      SetCondition(&status, "Progressing", "True", reason, message, now, true);
-    } else if (prog.value("reason", "") != "ProgressDeadlineExceeded" &&
-               prog.value("reason", "") != "NewReplicaSetAvailable") {
-      // Like the real controller, a rollout that once completed does not time out later.
-      absl::Time last = ParseRfc3339(prog.value("lastUpdateTime", now), now_t);
-      if (now_t - last > absl::Seconds(deadline)) {
-        SetCondition(&status, "Progressing", "False", "ProgressDeadlineExceeded",
-                     absl::StrCat("ReplicaSet \"", new_name, "\" has timed out progressing."), now,
-                     true);
-      }
-    }
-    // Prune old, scaled-down ReplicaSets beyond revisionHistoryLimit (oldest revisions first).
-    int64_t history_limit = spec.value("revisionHistoryLimit", 10);
-    std::vector<json> idle;
-    for (const json& rs : old) {
-      if (SpecReplicas(rs) == 0 && StatusInt(rs, "replicas") == 0) idle.push_back(rs);
-    }
-    std::sort(idle.begin(), idle.end(),
-              [](const json& a, const json& b) { return Revision(a) < Revision(b); });
-    for (int64_t i = 0; i + history_limit < static_cast<int64_t>(idle.size()); ++i) {
-      changed |= store_.Delete("replicasets", ns, idle[i]["metadata"].value("name", "")).ok();
-    }
-    json updated_d = d;
-    updated_d["status"] = status;
-    std::string rev = std::to_string(Revision(new_rs));
-    if (!updated_d["metadata"].contains("annotations") ||
-        !updated_d["metadata"]["annotations"].is_object()) {
-      updated_d["metadata"]["annotations"] = json::object();
-    }
-    updated_d["metadata"]["annotations"][kRevision] = rev;
-    if (updated_d != d) {
-      changed |=
-          store_.Update("deployments", updated_d, d["metadata"].value("resourceVersion", "")).ok();
+namespace {
+
+// One Deployment's reconcile pass: what the steps below read and update.
+struct Rollout {
+  json d;
+  std::string ns, uid, name;
+  int64_t desired = 1;
+  std::vector<json> all;  // every ReplicaSet it controls
+  json new_rs;            // the one whose template matches the Deployment's
+  std::vector<json> old;  // the others, oldest first
+  int64_t max_rev = 0;
+  int64_t max_surge = 1, max_unavailable = 0;
+  bool changed = false, progressed = false;
+  std::string progress_reason, progress_message;
+};
+
+json NewReplicaSet(const Rollout& r, const std::string& hash) {
+  const json& spec = r.d["spec"];
+  json tmpl = spec.value("template", json::object());
+  tmpl["metadata"]["labels"][kHashLabel] = hash;
+  json selector = spec.value("selector", json::object());
+  selector["matchLabels"][kHashLabel] = hash;
+  json rs = {{"apiVersion", "apps/v1"},
+             {"kind", "ReplicaSet"},
+             {"metadata",
+              {{"name", r.name + "-" + hash},
+               {"namespace", r.ns},
+               {"labels", tmpl["metadata"]["labels"]},
+               {"annotations",
+                {{kRevision, std::to_string(r.max_rev + 1)},
+                 {"deployment.kubernetes.io/desired-replicas", std::to_string(r.desired)},
+                 {"deployment.kubernetes.io/max-replicas", std::to_string(r.desired + 1)}}},
+               {"ownerReferences", json::array({{{"apiVersion", "apps/v1"},
+                                                 {"kind", "Deployment"},
+                                                 {"name", r.name},
+                                                 {"uid", r.uid},
+                                                 {"controller", true},
+                                                 {"blockOwnerDeletion", true}}})}}},
+             {"spec", {{"replicas", 0}, {"selector", selector}, {"template", tmpl}}},
+             {"status", {{"replicas", 0}}}};
+  if (spec.contains("minReadySeconds")) rs["spec"]["minReadySeconds"] = spec["minReadySeconds"];
+  return rs;
+}
+
+// Finds the ReplicaSet of the current template, creating it (a new revision) or, for a rollback
+// to an older template, giving the old one the newest revision. False to retry next round.
+bool EnsureNewReplicaSet(Store& store, Rollout& r) {
+  json want = TemplateForCompare(r.d["spec"].value("template", json::object()));
+  for (const json& rs : r.all) {
+    r.max_rev = std::max(r.max_rev, Revision(rs));
+    if (r.new_rs.is_null() &&
+        TemplateForCompare(rs["spec"].value("template", json::object())) == want) {
+      r.new_rs = rs;
     }
   }
+  if (r.new_rs.is_null()) {
+    std::string hash = SafeEncodeHash(Fnv32a(want.dump())).substr(0, 10);
+    auto created = store.Create("replicasets", NewReplicaSet(r, hash));
+    if (!created.ok()) return false;  // name clash: retry next round
+    r.new_rs = *created;
+    r.all.push_back(r.new_rs);
+    r.max_rev += 1;
+    r.changed = r.progressed = true;
+    r.progress_reason = "NewReplicaSetCreated";
+    r.progress_message = absl::StrCat("Created new replica set \"", r.name, "-", hash, "\"");
+  } else if (Revision(r.new_rs) < r.max_rev) {
+    json& ann = r.new_rs["metadata"]["annotations"];
+    std::string old_rev = std::to_string(Revision(r.new_rs));
+    std::string history = ann.value("deployment.kubernetes.io/revision-history", "");
+    ann["deployment.kubernetes.io/revision-history"] =
+        history.empty() ? old_rev : history + "," + old_rev;
+    ann[kRevision] = std::to_string(r.max_rev + 1);
+    r.max_rev += 1;
+    auto up =
+        store.Update("replicasets", r.new_rs, r.new_rs["metadata"].value("resourceVersion", ""));
+    if (!up.ok()) return false;
+    r.new_rs = *up;
+    for (json& rs : r.all) {
+      if (rs["metadata"]["uid"] == r.new_rs["metadata"]["uid"]) rs = r.new_rs;
+    }
+    r.changed = r.progressed = true;
+    r.progress_reason = "FoundNewReplicaSet";
+    r.progress_message =
+        absl::StrCat("Found new replica set \"", r.new_rs["metadata"].value("name", ""), "\"");
+  }
+  const std::string new_uid = r.new_rs["metadata"].value("uid", "");
+  for (const json& rs : r.all) {
+    if (rs["metadata"].value("uid", "") != new_uid) r.old.push_back(rs);
+  }
+  std::sort(r.old.begin(), r.old.end(), [](const json& a, const json& b) {
+    return a["metadata"].value("creationTimestamp", "") <
+           b["metadata"].value("creationTimestamp", "");
+  });
+  return true;
+}
+
+// The rolling update: surge the new ReplicaSet, then remove unhealthy old replicas, then old
+// ones as far as availability allows (the controller's reconcileNewReplicaSet/OldReplicaSets).
+template <typename ScaleFn>
+void RollingUpdate(Rollout& r, ScaleFn scale) {
+  int64_t total = 0;
+  for (const json& rs : r.all) total += SpecReplicas(rs);
+  int64_t new_replicas = SpecReplicas(r.new_rs);
+  if (new_replicas > r.desired) {
+    scale(r.new_rs, r.desired);
+  } else if (new_replicas < r.desired) {
+    int64_t room = r.desired + r.max_surge - total;
+    if (room > 0) scale(r.new_rs, std::min(r.desired, new_replicas + room));
+  }
+  int64_t min_available = r.desired - r.max_unavailable;
+  int64_t new_unavailable = SpecReplicas(r.new_rs) - StatusInt(r.new_rs, "availableReplicas");
+  total = SpecReplicas(r.new_rs);
+  for (const json& rs : r.old) total += SpecReplicas(rs);
+  int64_t max_cleanup = total - min_available - std::max<int64_t>(0, new_unavailable);
+  for (json& rs : r.old) {
+    if (max_cleanup <= 0) break;
+    int64_t unhealthy = SpecReplicas(rs) - StatusInt(rs, "availableReplicas");
+    int64_t n = std::min(max_cleanup, std::max<int64_t>(0, unhealthy));
+    if (n > 0) {
+      scale(rs, SpecReplicas(rs) - n);
+      max_cleanup -= n;
+    }
+  }
+  int64_t available_all = StatusInt(r.new_rs, "availableReplicas");
+  for (const json& rs : r.old) available_all += StatusInt(rs, "availableReplicas");
+  int64_t can_remove = available_all - min_available;
+  for (json& rs : r.old) {
+    if (can_remove <= 0) break;
+    int64_t n = std::min(can_remove, SpecReplicas(rs));
+    if (n > 0) {
+      scale(rs, SpecReplicas(rs) - n);
+      can_remove -= n;
+    }
+  }
+}
+
+// The Available and Progressing conditions, including ProgressDeadlineExceeded.
+void SetDeploymentConditions(Rollout& r, json* status, int64_t available, int64_t replicas,
+                             int64_t updated, absl::Time now_t) {
+  const std::string now = Rfc3339(now_t);
+  const std::string new_name = r.new_rs["metadata"].value("name", "");
+  if (available >= r.desired - r.max_unavailable) {
+    SetCondition(status, "Available", "True", "MinimumReplicasAvailable",
+                 "Deployment has minimum availability.", now, false);
+  } else {
+    SetCondition(status, "Available", "False", "MinimumReplicasUnavailable",
+                 "Deployment does not have minimum availability.", now, false);
+  }
+  bool complete = updated == r.desired && replicas == r.desired && available == r.desired &&
+                  SpecReplicas(r.new_rs) == r.desired;
+  json prog = FindCondition(*status, "Progressing");
+  int64_t deadline = r.d["spec"].value("progressDeadlineSeconds", 600);
+  if (complete) {
+    SetCondition(status, "Progressing", "True", "NewReplicaSetAvailable",
+                 absl::StrCat("ReplicaSet \"", new_name, "\" has successfully progressed."), now,
+                 prog.is_null() || prog.value("reason", "") != "NewReplicaSetAvailable");
+  } else if (r.progressed || prog.is_null()) {
+    std::string reason = r.progress_reason.empty() ? "ReplicaSetUpdated" : r.progress_reason;
+    std::string message = r.progress_message.empty()
+                              ? absl::StrCat("ReplicaSet \"", new_name, "\" is progressing.")
+                              : r.progress_message;
+    SetCondition(status, "Progressing", "True", reason, message, now, true);
+  } else if (prog.value("reason", "") != "ProgressDeadlineExceeded" &&
+             prog.value("reason", "") != "NewReplicaSetAvailable") {
+    // Like the real controller, a rollout that once completed does not time out later.
+    absl::Time last = ParseRfc3339(prog.value("lastUpdateTime", now), now_t);
+    if (now_t - last > absl::Seconds(deadline)) {
+      SetCondition(status, "Progressing", "False", "ProgressDeadlineExceeded",
+                   absl::StrCat("ReplicaSet \"", new_name, "\" has timed out progressing."), now,
+                   true);
+    }
+  }
+}
+
+json DeploymentStatus(Rollout& r, absl::Time now_t) {
+  json status = r.d.value("status", json::object());
+  int64_t replicas = 0, ready = 0, available = 0, spec_total = 0;
+  std::vector<json> current_all = r.old;
+  current_all.push_back(r.new_rs);
+  for (const json& rs : current_all) {
+    replicas += StatusInt(rs, "replicas");
+    ready += StatusInt(rs, "readyReplicas");
+    available += StatusInt(rs, "availableReplicas");
+    spec_total += SpecReplicas(rs);
+  }
+  int64_t updated = StatusInt(r.new_rs, "replicas");
+  status["observedGeneration"] = r.d["metadata"].value("generation", 1);
+  status["replicas"] = replicas;
+  status["updatedReplicas"] = updated;
+  status["readyReplicas"] = ready;
+  status["availableReplicas"] = available;
+  int64_t unavailable = std::max<int64_t>(0, spec_total - available);
+  if (unavailable > 0) {
+    status["unavailableReplicas"] = unavailable;
+  } else {
+    status.erase("unavailableReplicas");
+  }
+  for (const char* f : {"replicas", "updatedReplicas", "readyReplicas", "availableReplicas"}) {
+    if (status[f] == 0) status.erase(f);
+  }
+  if (StatusInt(r.d, "updatedReplicas") < updated || StatusInt(r.d, "readyReplicas") < ready ||
+      StatusInt(r.d, "availableReplicas") < available || StatusInt(r.d, "replicas") > replicas) {
+    r.progressed = true;
+  }
+  SetDeploymentConditions(r, &status, available, replicas, updated, now_t);
+  return status;
+}
+
+// Old, scaled-down ReplicaSets beyond revisionHistoryLimit, oldest revisions first.
+bool PruneHistory(Store& store, const Rollout& r) {
+  bool changed = false;
+  int64_t history_limit = r.d["spec"].value("revisionHistoryLimit", 10);
+  std::vector<json> idle;
+  for (const json& rs : r.old) {
+    if (SpecReplicas(rs) == 0 && StatusInt(rs, "replicas") == 0) idle.push_back(rs);
+  }
+  std::sort(idle.begin(), idle.end(),
+            [](const json& a, const json& b) { return Revision(a) < Revision(b); });
+  for (int64_t i = 0; i + history_limit < static_cast<int64_t>(idle.size()); ++i) {
+    changed |= store.Delete("replicasets", r.ns, idle[i]["metadata"].value("name", "")).ok();
+  }
+  return changed;
+}
+
+}  // namespace
+
+bool Cluster::ReconcileDeployment(json d) {
+  Rollout r;
+  r.d = d;
+  r.ns = d["metadata"].value("namespace", "");
+  r.uid = d["metadata"].value("uid", "");
+  r.name = d["metadata"].value("name", "");
+  r.desired = SpecReplicas(d);
+  for (const json& rs : store_.List("replicasets", r.ns)) {
+    if (OwnedBy(rs, r.uid)) r.all.push_back(rs);
+  }
+  if (!EnsureNewReplicaSet(store_, r)) return r.changed;
+  const absl::Time now = Now();
+  const json& spec = d["spec"];
+  auto scale = [&](json& rs, int64_t to) {
+    int64_t from = SpecReplicas(rs);
+    if (from == to) return;
+    rs["spec"]["replicas"] = to;
+    rs["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
+        std::to_string(r.desired);
+    auto up = store_.Update("replicasets", rs, rs["metadata"].value("resourceVersion", ""));
+    if (!up.ok()) return;
+    rs = *up;
+    r.changed = r.progressed = true;
+    RecordEvent(d, "", "Normal", "ScalingReplicaSet",
+                absl::StrCat(to > from ? "Scaled up" : "Scaled down", " replica set ",
+                             rs["metadata"].value("name", ""), " from ", from, " to ", to),
+                "deployment-controller", "", now);
+  };
+  const std::string strategy =
+      spec.contains("strategy") ? spec["strategy"].value("type", "RollingUpdate") : "RollingUpdate";
+  json ru = spec.contains("strategy") ? spec["strategy"].value("rollingUpdate", json::object())
+                                      : json::object();
+  r.max_surge = ResolveIntOrPercent(ru.value("maxSurge", json("25%")), r.desired, true, 1);
+  r.max_unavailable =
+      ResolveIntOrPercent(ru.value("maxUnavailable", json("25%")), r.desired, false, 0);
+  if (r.max_surge == 0 && r.max_unavailable == 0) r.max_unavailable = 1;
+  if (!spec.value("paused", false)) {
+    if (strategy == "Recreate") {
+      int64_t old_pods = 0;
+      for (json& rs : r.old) {
+        scale(rs, 0);
+        old_pods += StatusInt(rs, "replicas");
+      }
+      if (old_pods == 0) scale(r.new_rs, r.desired);
+    } else {
+      RollingUpdate(r, scale);
+    }
+  }
+  json updated_d = d;
+  updated_d["status"] = DeploymentStatus(r, now);
+  r.changed |= PruneHistory(store_, r);
+  if (!updated_d["metadata"].contains("annotations") ||
+      !updated_d["metadata"]["annotations"].is_object()) {
+    updated_d["metadata"]["annotations"] = json::object();
+  }
+  updated_d["metadata"]["annotations"][kRevision] = std::to_string(Revision(r.new_rs));
+  if (updated_d == d) return r.changed;
+  return store_.Update("deployments", updated_d, d["metadata"].value("resourceVersion", "")).ok() ||
+         r.changed;
+}
+
+bool Cluster::ReconcileDeployments() {
+  bool changed = false;
+  for (const json& d : store_.List("deployments", "")) changed |= ReconcileDeployment(d);
   return changed;
 }
 
