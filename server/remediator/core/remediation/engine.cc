@@ -57,6 +57,11 @@ absl::Status SetPatchField(json& patch, const manifest::FieldPath& path, const j
   return manifest::SetField(patch, path, value, /*null_removes=*/false);
 }
 
+// Kinds whose rollout is followed like `kubectl rollout status`.
+bool HasRolloutStatus(const std::string& kind) {
+  return kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet";
+}
+
 absl::Status Cancelled() {
   return absl::CancelledError(
       "the remediator is shutting down; the attempt resumes at the next start");
@@ -652,7 +657,7 @@ void RemediationEngine::VerifyOrRollBack(const v1::Incident& incident, v1::FixAt
 absl::Status RemediationEngine::Verify(const v1::WorkloadRef& workload,
                                        std::vector<std::string>& evidence) {
   const KubeRef ref = RefOf(workload);
-  if (workload.kind() == "Deployment") {
+  if (HasRolloutStatus(workload.kind())) {
     const absl::Time deadline = clock_.Now() + options_.rollout_timeout;
     while (true) {
       absl::StatusOr<RolloutStatus> status = cluster_.GetRolloutStatus(ref);
@@ -824,7 +829,7 @@ absl::Status RemediationEngine::RollBack(const v1::FixAttempt& attempt,
   ASSIGN_OR_RETURN(json unused, cluster_.Patch(ref, PatchType::kStrategicMerge, patch,
                                                WriteOptions{false, options_.field_manager}));
   (void)unused;
-  if (attempt.workload().kind() == "Deployment") {
+  if (HasRolloutStatus(attempt.workload().kind())) {
     const absl::Time deadline = clock_.Now() + options_.rollout_timeout;
     while (clock_.Now() < deadline) {
       absl::StatusOr<RolloutStatus> status = cluster_.GetRolloutStatus(ref);
