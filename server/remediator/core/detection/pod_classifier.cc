@@ -22,6 +22,9 @@ struct ContainerView {
   std::string name;
   bool init = false;
   const Json* status = nullptr;
+  // The pod failed for good (phase Failed: restartPolicy Never, a Job's pod): a container that
+  // exited with an error will not be restarted, so its exit is the failure itself.
+  bool pod_failed = false;
 };
 
 struct Candidate {
@@ -113,7 +116,8 @@ Candidate ClassifyContainer(const ContainerView& c) {
     return out;
   }
   const bool failed_now = term != nullptr && Int(*term, "exitCode", 0) != 0;
-  if (wr == "CrashLoopBackOff" || wr == "RunContainerError" || (c.init && failed_now)) {
+  if (wr == "CrashLoopBackOff" || wr == "RunContainerError" ||
+      ((c.init || c.pod_failed) && failed_now)) {
     out.rank = 3;
     f.error_class = v1::ERROR_CLASS_CRASH_LOOP;
     f.fixable_by_manifest = true;
@@ -174,8 +178,8 @@ absl::StatusOr<Finding> ClassifyPod(const Json& pod, const PodContext& context) 
   std::vector<ContainerView> containers;
   for (const char* key : {"initContainerStatuses", "containerStatuses"}) {
     for (const Json& cs : Array(*status, key)) {
-      containers.push_back(
-          {Str(cs, "name"), std::string_view(key) == "initContainerStatuses", &cs});
+      containers.push_back({Str(cs, "name"), std::string_view(key) == "initContainerStatuses", &cs,
+                            phase == "Failed"});
     }
   }
   const Json* disruption = nullptr;

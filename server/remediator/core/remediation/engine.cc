@@ -344,6 +344,16 @@ Evidence RemediationEngine::GatherEvidence(const v1::Incident& incident, const j
   if (!by_selector.label_selector.empty()) {
     absl::StatusOr<KubeList> pods = cluster_.List({"v1", "Pod", w.namespace_(), ""}, by_selector);
     if (pods.ok()) evidence.pods = pods->items;
+  } else if (w.kind() == "CronJob") {
+    // A CronJob has no selector: its pods are named <cronjob>-<run>-<suffix> by its Jobs.
+    absl::StatusOr<KubeList> pods = cluster_.List({"v1", "Pod", w.namespace_(), ""});
+    if (pods.ok()) {
+      for (const json& pod : pods->items) {
+        if (absl::StartsWith(Str(At(pod, "metadata"), "name"), w.name() + "-")) {
+          evidence.pods.push_back(pod);
+        }
+      }
+    }
   }
   absl::StatusOr<KubeList> events = cluster_.List({"v1", "Event", w.namespace_(), ""});
   if (events.ok()) {
@@ -654,8 +664,48 @@ void RemediationEngine::VerifyOrRollBack(const v1::Incident& incident, v1::FixAt
                attempt.error());
 }
 
+// A CronJob is verified by its next run: a Job it creates from the fixed template must
+// complete; a failed run fails the fix, and so does no completed run within rollout_timeout.
+absl::Status RemediationEngine::VerifyCronJob(const v1::WorkloadRef& workload,
+                                              std::vector<std::string>& evidence) {
+  ASSIGN_OR_RETURN(json live, cluster_.Get(RefOf(workload)));
+  const json fixed = At(At(At(At(At(live, "spec"), "jobTemplate"), "spec"), "template"), "spec");
+  const absl::Time deadline = clock_.Now() + options_.rollout_timeout;
+  while (true) {
+    ASSIGN_OR_RETURN(KubeList jobs, cluster_.List({"batch/v1", "Job", workload.namespace_(), ""}));
+    for (const json& job : jobs.items) {
+      bool owned = false;
+      for (const json& owner : At(At(job, "metadata"), "ownerReferences")) {
+        owned = owned || (Str(owner, "kind") == "CronJob" && Str(owner, "name") == workload.name());
+      }
+      const json& containers = At(At(At(At(job, "spec"), "template"), "spec"), "containers");
+      if (!owned || containers != At(fixed, "containers")) continue;  // an earlier template's run
+      const std::string name = Str(At(job, "metadata"), "name");
+      const json& status = At(job, "status");
+      if (Int(status, "succeeded") > 0) {
+        evidence.push_back(absl::StrCat("run: job ", name, " of the fixed template completed"));
+        return absl::OkStatus();
+      }
+      for (const json& c : At(status, "conditions")) {
+        if (Str(c, "type") == "Failed" && Str(c, "status") == "True") {
+          return absl::FailedPreconditionError(
+              absl::StrCat("job ", name, " of the fixed template failed: ", Str(c, "reason"), ": ",
+                           RedactSecrets(Str(c, "message"))));
+        }
+      }
+    }
+    if (clock_.Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("no run of the fixed CronJob completed within ",
+                       absl::FormatDuration(options_.rollout_timeout)));
+    }
+    if (!Pause(options_.poll_interval)) return Cancelled();
+  }
+}
+
 absl::Status RemediationEngine::Verify(const v1::WorkloadRef& workload,
                                        std::vector<std::string>& evidence) {
+  if (workload.kind() == "CronJob") return VerifyCronJob(workload, evidence);
   const KubeRef ref = RefOf(workload);
   if (HasRolloutStatus(workload.kind())) {
     const absl::Time deadline = clock_.Now() + options_.rollout_timeout;

@@ -11,7 +11,8 @@
 //   6. server-side dry run, then server-side apply (field manager "remediator") of only the
 //      changed fields, after the attempt is stored as VERIFYING with the live values it replaces;
 //   7. verification: rollout status like kubectl, then a window in which no pod may restart, be
-//      OOM-killed, fail a probe or stay unscheduled, and every pod must end Ready;
+//      OOM-killed, fail a probe or stay unscheduled, and every pod must end Ready (a CronJob:
+//      its next run from the fixed template must complete);
 //   8. if verification fails: roll back to the exact previous values (subtrees the fix created
 //      are removed), and check that every changed subtree equals the pre-fix snapshot; a
 //      rollback that is not exact fails the attempt and says so.
@@ -106,6 +107,7 @@ class RemediationEngine {
   // Verifies the applied attempt; on failure rolls back. Updates `attempt` and the incident.
   void VerifyOrRollBack(const v1::Incident& incident, v1::FixAttempt& attempt);
   absl::Status Verify(const v1::WorkloadRef& workload, std::vector<std::string>& evidence);
+  absl::Status VerifyCronJob(const v1::WorkloadRef& workload, std::vector<std::string>& evidence);
   absl::Status RollBack(const v1::FixAttempt& attempt, std::vector<std::string>& evidence);
   void Finish(v1::FixAttempt& attempt, v1::FixStatus status);
   void MoveIncident(const std::string& id, v1::IncidentState from, v1::IncidentState to,
