@@ -83,7 +83,7 @@ const std::vector<std::string>& Phones() {
 // grammar's answer and large when other speech was forced into the grammar. Measured on the
 // espeak-ng grid (tests/server/telephony/speech_test.cc): true answers -12..+4, off-topic
 // speech decoded as a yes-phrase mostly +3..+23. The match score is a logistic around kGapMid.
-constexpr double kGapMid = 3.0;
+constexpr double kGapMid = 1.0;
 constexpr double kGapWidth = 1.0;
 constexpr double kMaxSecondsPerWord = 0.75;
 // The same check per phone: spoken answers stay under ~0.15 s per phone even when slow; a

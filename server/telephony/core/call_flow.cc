@@ -49,8 +49,8 @@ absl::StatusOr<std::string> CallFlow::MessageSpeech(const std::string& message,
                                                     const std::string& language) const {
   std::string speech = SanitizeForSpeech(message, language);
   if (speech.empty()) return absl::InvalidArgumentError("message is empty after redaction");
-  // Every call ends with the question the answer is about.
-  if (speech.back() != '?') absl::StrAppend(&speech, " ", QuestionText(language));
+  // Every call asks the question the answer is about (a message without one gets it at the end).
+  if (speech.find('?') == std::string::npos) absl::StrAppend(&speech, " ", QuestionText(language));
   const absl::Duration spoken = EstimateSpeechDuration(speech, options_.words_per_minute);
   if (spoken > kMaxPrompt) {
     return absl::InvalidArgumentError(absl::StrFormat(

@@ -282,7 +282,7 @@ TEST_F(CallE2eTest, CalleeNotRunningFailsQuickly) {
 class CallGridE2eTest : public CallE2eTest, public ::testing::WithParamInterface<int> {};
 
 TEST_P(CallGridE2eTest, PhrasingsOverRealCallsHaveNoFalseYes) {
-  const char* kVoices[] = {"en-us", "en-gb", "en-gb-scotland", "en-029", "en-us-nyc", "en-us+f3",
+  const char* kVoices[] = {"en-us", "en", "en-gb-scotland", "en-029", "en-us-nyc", "en-us+f3",
                            "de",    "es"};
   std::vector<Phrasing> english;
   for (const Phrasing& p : Phrasings()) {
