@@ -239,7 +239,8 @@ void RemovePlainPath(json* root, const std::string& path) {
 // own read (not from the client) is retried when a controller wrote in between.
 absl::StatusOr<json> RetryOnRace(bool user_rv, const std::function<absl::StatusOr<json>()>& fn) {
   absl::StatusOr<json> result;
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  // A busy controller may win several times in a row (and a loaded machine makes that likely).
+  for (int attempt = 0; attempt < 100; ++attempt) {
     result = fn();
     if (result.ok() || user_rv || !absl::IsAborted(result.status()) ||
         !absl::StrContains(result.status().message(), "the object has been modified")) {

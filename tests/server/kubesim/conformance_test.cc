@@ -349,7 +349,7 @@ TEST_F(ConformanceTest, ClaimsBindOrKeepPodsPendingAndServicesGetEndpoints) {
        "-o", "jsonpath={.items[0].message}"},
       {0,
        {},
-       R"(0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims\. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling\.\.)"});
+       R"(0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims\. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling\.{1,2})"});
   Run({"get", "events", "--field-selector", "involvedObject.name=uses-missing", "-o",
        "jsonpath={.items[0].message}"},
       {0, {"persistentvolumeclaim \"nope\" not found"}});
