@@ -54,15 +54,12 @@ absl::Status LoadConfigFile(const std::string& path, TelephonyConfig& c) {
                                   "listen_window",
                                   "end_silence",
                                   "max_attempts",
-                                  "max_call_duration",
                                   "keep_audio",
                                   "pocketsphinx_model_dir",
                                   "espeak_data_dir",
                                   "sip",
                                   "twilio",
-                                  "llm",
-                                  "piper",
-                                  "speech_api"},
+                                  "llm"},
                                  "top level"));
   RETURN_IF_ERROR(ReadString(doc, root, "listen", &c.listen));
   RETURN_IF_ERROR(ReadString(doc, root, "state_dir", &c.state_dir));
@@ -84,7 +81,6 @@ absl::Status LoadConfigFile(const std::string& path, TelephonyConfig& c) {
   RETURN_IF_ERROR(ReadDuration(doc, root, "listen_window", &c.flow.listen.window));
   RETURN_IF_ERROR(ReadDuration(doc, root, "end_silence", &c.flow.listen.end_silence));
   RETURN_IF_ERROR(ReadInt(doc, root, "max_attempts", &c.flow.max_attempts));
-  RETURN_IF_ERROR(ReadDuration(doc, root, "max_call_duration", &c.flow.max_call_duration));
   RETURN_IF_ERROR(ReadBool(doc, root, "keep_audio", &c.keep_audio));
   RETURN_IF_ERROR(ReadString(doc, root, "pocketsphinx_model_dir", &c.pocketsphinx_model_dir));
   RETURN_IF_ERROR(ReadString(doc, root, "espeak_data_dir", &c.espeak_data_dir));
@@ -223,14 +219,6 @@ absl::Status FinishConfig(TelephonyConfig& c) {
   }
   if (c.flow.listen.window < absl::Seconds(1) || c.flow.listen.window > absl::Minutes(1)) {
     return absl::InvalidArgumentError("listen_window must be between 1s and 1m");
-  }
-  if (c.flow.listen.end_silence < absl::Milliseconds(200) ||
-      c.flow.listen.end_silence > absl::Seconds(3)) {
-    return absl::InvalidArgumentError("end_silence must be between 200ms and 3s");
-  }
-  if (c.flow.max_call_duration < absl::Seconds(10) ||
-      c.flow.max_call_duration > absl::Minutes(15)) {
-    return absl::InvalidArgumentError("max_call_duration must be between 10s and 15m");
   }
   if (c.flow.connect_timeout <= absl::ZeroDuration() ||
       c.flow.ring_timeout < c.flow.connect_timeout) {

@@ -10,8 +10,7 @@
 //   dialer: sip                     tts: espeak         stt: pocketsphinx
 //   voice: ""                       words_per_minute: 0
 //   connect_timeout: 5s             ring_timeout: 30s
-//   listen_window: 8s               end_silence: 400ms   max_attempts: 2
-//   max_call_duration: 2m           (no question is asked again after this)
+//   listen_window: 8s               end_silence: 1200ms  max_attempts: 2
 //   keep_audio: false               (prompt/answer WAVs kept in STATE_DIR/audio)
 //   pocketsphinx_model_dir: DIR     espeak_data_dir: DIR
 //   piper:                          (with tts: piper)

@@ -21,7 +21,6 @@
 #include "server/telephony/adapters/openai_tts.h"
 #include "server/telephony/adapters/piper_tts.h"
 #include "server/telephony/adapters/pocketsphinx_stt.h"
-#include "server/telephony/adapters/state_dir_lock.h"
 #include "server/telephony/adapters/twilio_dialer.h"
 #include "server/telephony/config.h"
 #include "server/telephony/core/call_flow.h"
@@ -168,13 +167,6 @@ int Run(int argc, char** argv) {
   if (absl::Status s = MakeDirectories(c.state_dir); !s.ok()) {
     return Fail("state dir", s, kExitFailure);
   }
-  // One server per state directory: the call log has one writer (a second server exits 2).
-  auto state_lock = StateDirLock::Acquire(c.state_dir);
-  if (!state_lock.ok()) {
-    return Fail("state dir", state_lock.status(),
-                state_lock.status().code() == absl::StatusCode::kFailedPrecondition ? kExitUsage
-                                                                                    : kExitFailure);
-  }
   auto log = CsvCallLog::Open(c.call_log);
   if (!log.ok()) return Fail("call log", log.status(), kExitFailure);
   TemplateSpeechDrafter drafter;
@@ -238,8 +230,8 @@ int Run(int argc, char** argv) {
   options.listen = c.listen;
   options.tls_cert_file = c.tls_cert;
   options.tls_key_file = c.tls_key;
-  // The largest request is a Transcribe WAV (TelephonyService::kMaxAudioBytes); anything
-  // bigger is refused by gRPC before it is read into memory.
+  // Requests are small (the largest is a Transcribe WAV): anything bigger is refused by gRPC
+  // before it is read into memory.
   options.max_receive_message_bytes = 3 * 1024 * 1024;
   options.tls_client_ca_file = c.tls_client_ca;
   auto server = GrpcServer::Start(options, {&service}, {"telephony.v1.Telephony"});

@@ -28,9 +28,6 @@ using ::telephony::v1::CALL_OUTCOME_NO_ANSWER;
 // file ends) does not end the call while we decide.
 constexpr absl::Duration kSourceGuard = absl::Seconds(4);
 constexpr absl::Duration kPoll = absl::Milliseconds(50);
-// While listening, the recording is looked at this often: it bounds how late the end of an
-// answer is noticed.
-constexpr absl::Duration kListenPoll = absl::Milliseconds(20);
 
 CallOutcome OutcomeOfCloseReason(const std::string& reason) {
   if (absl::StrContains(reason, "486") || absl::StrContains(reason, "600") ||
@@ -264,16 +261,11 @@ absl::StatusOr<Audio> BaresipCall::PlayAndListen(const Audio& prompt, const List
       absl::Now() + absl::Seconds(double(listen_end - prompt_start) / rate) + absl::Seconds(5);
   Audio recording;
   while (true) {
-    Pump(kListenPoll);
+    Pump(kPoll);
     recording = ReadRecording();
     size_t now = recording.samples.size();
     if (closed_ || now >= listen_end || absl::Now() >= wall_deadline) break;
-    if (now > listen_start && listen.on_audio) {
-      Audio so_far{8000, {}};
-      so_far.samples.assign(recording.samples.begin() + static_cast<long>(answer_from),
-                            recording.samples.end());
-      if (listen.on_audio(so_far)) break;
-    } else if (now > listen_start) {
+    if (now > listen_start) {
       absl::Duration from = absl::Seconds(double(answer_from) / rate);
       absl::Duration end = LastSpeechEnd(recording, from);
       absl::Duration at = absl::Seconds(double(now) / rate);

@@ -131,12 +131,10 @@ std::string DecisionName(::telephony::v1::Decision d) {
   return ::telephony::v1::DECISION_UNSPECIFIED;
 }
 
-constexpr size_t kNumberColumn = 1;
-
 }  // namespace
 
 const std::string& CsvCallLog::Header() {
-  static const auto* header = new std::string(absl::StrJoin(Columns(), ",") + "\r\n");
+  static const auto* header = new std::string(absl::StrJoin(Columns(), ",") + "\n");
   return *header;
 }
 
@@ -216,9 +214,7 @@ absl::StatusOr<std::unique_ptr<CsvCallLog>> CsvCallLog::Open(const std::string& 
 }
 
 absl::Status CsvCallLog::Append(const CallRecord& record) {
-  // The number was validated (E.164 or a sip: URI), so it is written as it is: a leading
-  // apostrophe would make "+33612345678" a different string for every reader of the file.
-  std::string row = FormatCsvRow(ToCells(record), {kNumberColumn});
+  std::string row = FormatCsvRow(ToCells(record));
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(LockedFile file, LockedFile::Open(path_, O_RDWR | O_CREAT | O_APPEND, LOCK_EX));
   struct stat st;

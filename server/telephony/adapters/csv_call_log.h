@@ -22,7 +22,7 @@ namespace remediator::telephony {
 
 class CsvCallLog final : public CallLog {
  public:
-  // The header line, with its CRLF.
+  // The header line, with its "\n".
   static const std::string& Header();
 
   // Creates the file (and its directory) with the header if it does not exist; checks the header

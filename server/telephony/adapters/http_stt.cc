@@ -1,6 +1,5 @@
 #include "server/telephony/adapters/http_stt.h"
 
-#include <algorithm>
 #include <mutex>
 #include <random>
 
@@ -31,37 +30,7 @@ std::string TrimUrl(std::string url) {
   return url;
 }
 
-// Below this, a segment is taken as no speech at all (Whisper hallucinates words into
-// silence and noise: "thank you", "yes").
-constexpr double kSilenceConfidence = 0.05;
-
-// The weakest segment decides: one garbled word can turn the meaning.
-double TranscriptConfidence(const nlohmann::json& j) {
-  auto segments = j.find("segments");
-  if (segments == j.end() || !segments->is_array() || segments->empty()) {
-    return kUnknownConfidence;
-  }
-  double lowest = 1.0;
-  for (const nlohmann::json& s : *segments) {
-    if (!s.is_object()) return kUnknownConfidence;
-    auto number = [&s](const char* key, double fallback) {
-      auto it = s.find(key);
-      return it != s.end() && it->is_number() ? it->get<double>() : fallback;
-    };
-    // A segment without avg_logprob gives no evidence either way.
-    const double confidence =
-        SegmentConfidence(number("avg_logprob", -1.0), number("no_speech_prob", 0.0));
-    lowest = std::min(lowest, confidence);
-  }
-  return lowest;
-}
-
 }  // namespace
-
-double SegmentConfidence(double avg_logprob, double no_speech_prob) {
-  const double words = std::clamp(1.0 + avg_logprob / 2.0, 0.0, 1.0);
-  return words * (1.0 - std::clamp(no_speech_prob, 0.0, 1.0));
-}
 
 std::string HttpErrorMessage(const HttpResponse& response) {
   nlohmann::json j = nlohmann::json::parse(response.body, nullptr, false);
@@ -97,7 +66,7 @@ absl::StatusOr<SttResult> HttpStt::Transcribe(const Audio& audio, const std::str
   const bool openai = options_.kind == "openai";
   if (openai) AddField(body, boundary, "model", options_.model);
   AddField(body, boundary, "language", *lang);
-  AddField(body, boundary, "response_format", "verbose_json");
+  AddField(body, boundary, "response_format", "json");
   AddField(body, boundary, "temperature", "0");
   absl::StrAppend(&body, "--", boundary, "--\r\n");
 
@@ -129,8 +98,7 @@ absl::StatusOr<SttResult> HttpStt::Transcribe(const Audio& audio, const std::str
   }
   std::string text = j["text"].get<std::string>();
   result.transcript = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
-  result.match_score = result.transcript.empty() ? 0.0 : TranscriptConfidence(j);
-  if (result.match_score <= kSilenceConfidence) result.transcript.clear();
+  result.match_score = result.transcript.empty() ? 0.0 : 1.0;
   return result;
 }
 

@@ -1,13 +1,12 @@
 // HttpStt: speech to text through an HTTP speech service (api-contracts.md §6.2, §6.3):
 //   - kind "whisper": a whisper.cpp server, POST {url}/inference, multipart fields file,
-//     response_format=verbose_json, temperature, language;
+//     response_format=json, temperature, language;
 //   - kind "openai": an OpenAI-compatible server (OpenAI, KubeAI, vLLM), POST
-//     {url}/audio/transcriptions with file, model, language, response_format=verbose_json;
+//     {url}/audio/transcriptions with file, model, language, response_format=json;
 //     `url` is the API base, e.g. "http://kubeai/openai/v1".
-// Either answers {"text": "...", "segments": [{"text", "avg_logprob", "no_speech_prob"}...]}
-// (whisper.cpp's server leaves out no_speech_prob). The audio is sent as 16 kHz mono WAV with
-// silence trimmed. match_score comes from the segments (SegmentConfidence); a server that
-// answers plain {"text"} gets kUnknownConfidence. Thread-safe.
+// Either answers {"text": "..."}. The audio is sent as 16 kHz mono WAV with silence trimmed.
+// These engines give no match score, so match_score is 1 for any transcript: the yes/no rule
+// alone decides (an explicit yes-word is still required). Thread-safe.
 #ifndef REMEDIATOR_SERVER_TELEPHONY_ADAPTERS_HTTP_STT_H_
 #define REMEDIATOR_SERVER_TELEPHONY_ADAPTERS_HTTP_STT_H_
 
@@ -42,14 +41,6 @@ class HttpStt final : public Stt {
   HttpClient* http_;
   HttpSttOptions options_;
 };
-
-// Confidence of one Whisper segment, 0..1: 1 + avg_logprob / 2 (so Whisper's own
-// "decoding failed" threshold, logprob -1.0, maps to AnswerDecider's kMinYesConfidence 0.5),
-// times 1 - no_speech_prob.
-double SegmentConfidence(double avg_logprob, double no_speech_prob);
-// match_score of a transcript from a server that reports no confidence: just enough for a yes
-// that the words alone support.
-inline constexpr double kUnknownConfidence = 0.5;
 
 // The message of an error body from OpenAI-compatible or whisper.cpp servers: {"error":"..."},
 // {"error":{"message":...}}, {"message":...}, or the raw body (shortened).

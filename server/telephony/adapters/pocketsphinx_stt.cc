@@ -21,52 +21,40 @@
 #include "server/common/file_util.h"
 #include "server/common/status_macros.h"
 #include "server/telephony/core/answer_decider.h"
-#include "server/telephony/core/phrasings.h"
 
 namespace remediator::telephony {
 namespace {
 
-// French grammar words (core/phrasings.cc, written without apostrophes or accents) with
-// English phones: there is no French model in Debian, and this is enough for short answers.
+// French answer words spelled without apostrophes or accents, with English phones.
 const std::map<std::string, std::vector<std::string>>& FrenchPronunciations() {
   static const auto* p = new std::map<std::string, std::vector<std::string>>{
       {"oui", {"W IY"}},
       {"non", {"N AO N", "N OW N", "N AO"}},
       {"jarrive", {"ZH AA R IY V", "ZH AH R IY V"}},
       {"daccord", {"D AA K AO R", "D AH K AO R"}},
-      {"bien", {"B Y AE N", "B Y EH N"}},
-      {"sur", {"S UW R", "S Y UW R"}},
       {"je", {"ZH AH"}},
-      {"men", {"M AA N", "M AE N"}},
-      {"occupe", {"AO K UW P EY", "AO K Y UW P EY"}},
-      {"pas", {"P AA"}},
-      {"de", {"D AH"}},
-      {"probleme", {"P R AO B L EH M"}},
       {"ne", {"N AH"}},
       {"peux", {"P ER", "P UH"}},
+      {"pas", {"P AA"}},
       {"desole", {"D EY Z AO L EY"}},
       {"suis", {"S W IY"}},
-      {"ce", {"S AH"}},
-      {"soir", {"S W AA R"}},
-      {"appelez", {"AA P L EY", "AA P AH L EY"}},
-      {"quelquun", {"K EH L K AE N", "K EH L K AH N"}},
-      {"dautre", {"D OW T R", "D OW T R AH"}},
-      {"peut", {"P ER"}},
-      {"etre", {"EH T R", "EH T R AH"}},
-      {"sais", {"S EY", "S EH"}},
-      {"qui", {"K IY"}},
-      {"est", {"EH"}},
-      {"allo", {"AA L OW"}},
-      {"quoi", {"K W AA"}},
+      {"occupe", {"AO K UW P EY"}},
+      {"viens", {"V Y AE N", "V Y EH N"}},
+      {"biensur", {"B Y AE N S UW R", "B Y EH N S UW R"}},
+      {"maintenant", {"M AE N T N AA N", "M EH N T AH N AA N"}},
   };
   return *p;
 }
 
 // Grammar tokens that stand for a French spelling in the transcript.
 std::string ToDisplayWord(const std::string& token) {
-  const auto& map = GrammarTokenSpellings();
-  auto it = map.find(token);
-  return it == map.end() ? token : it->second;
+  static const auto* map = new std::map<std::string, std::string>{{"jarrive", "j'arrive"},
+                                                                  {"daccord", "d'accord"},
+                                                                  {"desole", "désolé"},
+                                                                  {"occupe", "occupé"},
+                                                                  {"biensur", "bien sûr"}};
+  auto it = map->find(token);
+  return it == map->end() ? token : it->second;
 }
 
 // The verification grammar is a loop over "words" that are single phones.
@@ -83,20 +71,15 @@ const std::vector<std::string>& Phones() {
 // grammar's answer and large when other speech was forced into the grammar. Measured on the
 // espeak-ng grid (tests/server/telephony/speech_test.cc): true answers -12..+4, off-topic
 // speech decoded as a yes-phrase mostly +3..+23. The match score is a logistic around kGapMid.
-constexpr double kGapMid = 1.0;
+constexpr double kGapMid = 3.0;
 constexpr double kGapWidth = 1.0;
 constexpr double kMaxSecondsPerWord = 0.75;
-// The same check per phone: spoken answers stay under ~0.15 s per phone even when slow; a
-// sentence forced into a short answer ("what is going on" -> "will do") takes far longer.
-constexpr double kMaxSecondsPerPhone = 0.2;
 
 }  // namespace
 
 struct PocketsphinxStt::Decoder {
   cmd_ln_t* config = nullptr;
   ps_decoder_t* ps = nullptr;
-  // Fewest phones of each grammar word (its shortest pronunciation).
-  std::map<std::string, size_t> phones;
   ~Decoder() {
     if (ps != nullptr) ps_free(ps);
     if (config != nullptr) cmd_ln_free_r(config);
@@ -112,8 +95,17 @@ std::string PocketsphinxStt::GarbageGrammar() {
       "#JSGF V1.0;\ngrammar garbage;\npublic <garbage> = <phone>+;\n<phone> = ", phones, ";\n");
 }
 
-std::string PocketsphinxStt::Grammar(const std::string& language) {
-  return AnswerGrammar(language);
+std::string PocketsphinxStt::Grammar() {
+  return std::string(R"(#JSGF V1.0;
+grammar answers;
+public <answer> = <yes> | <no> | <fryes> | <frno>;
+<yes> = (yes | yeah | yep | sure | okay | ok | of course) [<yesmore>] | <yesmore>;
+<yesmore> = i can [come | intervene | do it | handle it | help] | on my way | i will [come | handle it | do it] | i am on it | coming | i am coming;
+<no> = (no | nope | sorry) [<nomore>] | <nomore>;
+<nomore> = i can not | i cannot | not now | not today | i am busy | i am not available | i can not come;
+<fryes> = oui [jarrive | je peux | daccord | je viens] | daccord | jarrive | biensur;
+<frno> = non [je ne peux pas | desole | je suis occupe | pas maintenant] | desole | je ne peux pas | je suis occupe;
+)");
 }
 
 PocketsphinxStt::PocketsphinxStt(std::unique_ptr<Decoder> decoder) : decoder_(std::move(decoder)) {}
@@ -132,12 +124,27 @@ absl::StatusOr<std::unique_ptr<PocketsphinxStt>> PocketsphinxStt::Create(
   RETURN_IF_ERROR(MakeDirectories(work_dir));
   // A dictionary of just the grammar's words: quicker to load than the whole cmudict, and the
   // place to add the French words.
-  const std::vector<std::string> grammar_words = GrammarWords();
-  const std::set<std::string> words(grammar_words.begin(), grammar_words.end());
+  std::set<std::string> words;
+  {
+    std::string grammar = Grammar();
+    for (absl::string_view line : absl::StrSplit(grammar, '\n')) {
+      size_t eq = line.find('=');
+      if (line.empty() || line[0] == '#' || eq == absl::string_view::npos) continue;
+      std::string body(line.substr(eq + 1));
+      for (char& c : body) {
+        if (!absl::ascii_isalpha(static_cast<unsigned char>(c)) && c != '\'' && c != '_' &&
+            c != '<' && c != '>') {
+          c = ' ';
+        }
+      }
+      for (absl::string_view w : absl::StrSplit(body, ' ', absl::SkipEmpty())) {
+        if (w[0] != '<') words.insert(std::string(w));
+      }
+    }
+  }
   ASSIGN_OR_RETURN(std::string dict_text, ReadFile(cmudict));
   std::ostringstream dict;
   std::set<std::string> found;
-  std::map<std::string, size_t> phones;
   for (absl::string_view line : absl::StrSplit(dict_text, '\n')) {
     size_t space = line.find(' ');
     if (space == absl::string_view::npos) continue;
@@ -146,20 +153,11 @@ absl::StatusOr<std::unique_ptr<PocketsphinxStt>> PocketsphinxStt::Create(
     if (words.count(base) && !FrenchPronunciations().count(base)) {
       dict << line << "\n";
       found.insert(base);
-      const size_t n =
-          std::vector<std::string>(absl::StrSplit(line.substr(space + 1), ' ', absl::SkipEmpty()))
-              .size();
-      auto [it, inserted] = phones.emplace(base, n);
-      if (!inserted) it->second = std::min(it->second, n);
     }
   }
   for (const auto& [word, prons] : FrenchPronunciations()) {
     for (size_t i = 0; i < prons.size(); ++i) {
       dict << word << (i == 0 ? "" : absl::StrCat("(", i + 1, ")")) << " " << prons[i] << "\n";
-      const size_t n =
-          std::vector<std::string>(absl::StrSplit(prons[i], ' ', absl::SkipEmpty())).size();
-      auto [it, inserted] = phones.emplace(word, n);
-      if (!inserted) it->second = std::min(it->second, n);
     }
     found.insert(word);
   }
@@ -174,12 +172,13 @@ absl::StatusOr<std::unique_ptr<PocketsphinxStt>> PocketsphinxStt::Create(
     }
   }
   const std::string dict_path = work_dir + "/answers.dict";
+  const std::string gram_path = work_dir + "/answers.gram";
   RETURN_IF_ERROR(WriteFileAtomically(dict_path, dict.str()));
+  RETURN_IF_ERROR(WriteFileAtomically(gram_path, Grammar()));
   const std::string garbage_path = work_dir + "/garbage.gram";
   RETURN_IF_ERROR(WriteFileAtomically(garbage_path, GarbageGrammar()));
 
   auto decoder = std::make_unique<Decoder>();
-  decoder->phones = std::move(phones);
   decoder->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", hmm.c_str(), "-dict",
                                 dict_path.c_str(), "-logfn", "/dev/null", nullptr);
   if (decoder->config == nullptr) {
@@ -190,28 +189,21 @@ absl::StatusOr<std::unique_ptr<PocketsphinxStt>> PocketsphinxStt::Create(
     return absl::InternalError(
         absl::StrCat("pocketsphinx failed to load the model from ", model_dir));
   }
-  for (const char* language : {"en", "fr"}) {
-    const std::string gram_path = absl::StrCat(work_dir, "/answers-", language, ".gram");
-    RETURN_IF_ERROR(WriteFileAtomically(gram_path, Grammar(language)));
-    if (ps_set_jsgf_file(decoder->ps, absl::StrCat("answers_", language).c_str(),
-                         gram_path.c_str()) != 0) {
-      return absl::InternalError(
-          absl::StrCat("pocketsphinx rejected the ", language, " answer grammar"));
-    }
+  if (ps_set_jsgf_file(decoder->ps, "answers", gram_path.c_str()) != 0) {
+    return absl::InternalError("pocketsphinx rejected the answer grammar");
   }
   if (ps_set_jsgf_file(decoder->ps, "garbage", garbage_path.c_str()) != 0) {
     return absl::InternalError("pocketsphinx rejected the phone-loop grammar");
   }
-  if (ps_set_search(decoder->ps, "answers_en") != 0) {
+  if (ps_set_search(decoder->ps, "answers") != 0) {
     return absl::InternalError("pocketsphinx cannot select the answer grammar");
   }
   return std::unique_ptr<PocketsphinxStt>(new PocketsphinxStt(std::move(decoder)));
 }
 
 absl::StatusOr<SttResult> PocketsphinxStt::Transcribe(const Audio& audio,
-                                                      const std::string& language) {
+                                                      const std::string& /*language*/) {
   if (audio.sample_rate <= 0) return absl::InvalidArgumentError("audio has no sample rate");
-  const std::string search = language == "fr" ? "answers_fr" : "answers_en";
   SttResult result;
   Audio speech = TrimSilence(audio);
   if (speech.samples.size() < static_cast<size_t>(speech.sample_rate) / 10) return result;
@@ -237,7 +229,7 @@ absl::StatusOr<SttResult> PocketsphinxStt::Transcribe(const Audio& audio,
       const char* text = ps_get_hyp(ps, score);
       return std::string(text != nullptr ? text : "");
     };
-    ASSIGN_OR_RETURN(hyp, decode(search.c_str(), &answer_score));
+    ASSIGN_OR_RETURN(hyp, decode("answers", &answer_score));
     // Only a yes needs verifying (a misheard no costs little); this halves the cost of the rest.
     if (!hyp.empty() && DecideAnswer(hyp).decision == ::telephony::v1::DECISION_YES) {
       ASSIGN_OR_RETURN(std::string garbage, decode("garbage", &garbage_score));
@@ -263,16 +255,6 @@ absl::StatusOr<SttResult> PocketsphinxStt::Transcribe(const Audio& audio,
   result.match_score =
       result.transcript.empty() ? 0.0 : 1.0 / (1.0 + std::exp((gap - kGapMid) / kGapWidth));
   if (seconds_per_word > kMaxSecondsPerWord) result.match_score = 0.0;
-  size_t n_phones = 0;
-  for (absl::string_view w : absl::StrSplit(hyp, ' ', absl::SkipEmpty())) {
-    auto it = decoder_->phones.find(std::string(w));
-    n_phones += it == decoder_->phones.end() ? 1 : it->second;
-  }
-  if (n_phones > 0 &&
-      seconds_per_word * static_cast<double>(n_words) / static_cast<double>(n_phones) >
-          kMaxSecondsPerPhone) {
-    result.match_score = 0.0;
-  }
   return result;
 }
 

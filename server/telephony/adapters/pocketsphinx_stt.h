@@ -1,9 +1,8 @@
-// PocketsphinxStt: answer recognition with libpocketsphinx, in-process, against a JSGF grammar
-// generated from the phrasings of core/phrasings.h (one alternative per everyday answer, English
-// and French), so that whatever it hears, AnswerDecider has the words for it. The audio is trimmed
-// of silence, resampled to 16 kHz (the only rate of the en-us model) and decoded as one utterance.
-// French words are given English phones (there is no French model in Debian), which is enough for
-// oui/non-style answers.
+// PocketsphinxStt: answer recognition with libpocketsphinx, in-process, against a small JSGF
+// grammar of English and French answers ("yes i can come", "no i am busy", "oui j'arrive",
+// "non je ne peux pas"...). The audio is trimmed of silence, resampled to 16 kHz (the only rate
+// of the en-us model) and decoded as one utterance. French words are given English phones
+// (there is no French model in Debian), which is enough for oui/non-style answers.
 //
 // A grammar forces any speech into one of its answers ("the weather is nice today" can come
 // out as "ok"), so a transcript that would decide YES is verified, and match_score says how
@@ -39,8 +38,8 @@ class PocketsphinxStt final : public Stt {
   absl::StatusOr<SttResult> Transcribe(const Audio& audio, const std::string& language) override;
   std::string engine() const override { return "pocketsphinx"; }
 
-  // The grammar of `language` in JSGF text (AnswerGrammar(); exposed for tests and --help).
-  static std::string Grammar(const std::string& language);
+  // The grammar in JSGF text (exposed for tests and --help).
+  static std::string Grammar();
   // The phone loop that verifies the answer grammar's result.
   static std::string GarbageGrammar();
 

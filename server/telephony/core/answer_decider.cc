@@ -1,89 +1,90 @@
 #include "server/telephony/core/answer_decider.h"
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
-#include "server/telephony/core/phrasings.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
 
 namespace remediator::telephony {
 namespace {
 
-using Phrase = std::vector<std::string>;
-
-// Index of the first occurrence of `phrase` in `words` at or after `from`, or npos.
-size_t Find(const std::vector<std::string>& words, const Phrase& phrase, size_t from = 0) {
-  if (phrase.empty() || phrase.size() > words.size()) return std::string::npos;
-  for (size_t i = from; i + phrase.size() <= words.size(); ++i) {
-    if (std::equal(phrase.begin(), phrase.end(), words.begin() + static_cast<long>(i))) return i;
-  }
-  return std::string::npos;
-}
-
-bool ContainsAny(const std::vector<std::string>& words, const std::vector<Phrase>& phrases) {
-  return std::any_of(phrases.begin(), phrases.end(),
-                     [&](const Phrase& p) { return Find(words, p) != std::string::npos; });
-}
-
-// "call bob", "try somebody": a call sent elsewhere. "call me back" names nobody.
-bool NamesSomeoneElse(const std::vector<std::string>& words, const CueLexicon& cues) {
-  if (ContainsAny(words, cues.deferral)) return true;
-  for (size_t i = 0; i + 1 < words.size(); ++i) {
-    if (words[i] != "call" && words[i] != "try") continue;
-    const std::string& object = words[i + 1];
-    if (std::find(cues.call_objects_not_deferral.begin(), cues.call_objects_not_deferral.end(),
-                  object) == cues.call_objects_not_deferral.end()) {
-      return true;
+// Words are matched after lower-casing and splitting on anything that is not a letter, a digit
+// or an apostrophe. Multi-word phrases are matched on the word sequence.
+std::vector<std::string> Words(const std::string& text) {
+  std::string cleaned;
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (absl::ascii_isalnum(u) || c == '\'' || u >= 0x80) {
+      cleaned.push_back(static_cast<char>(absl::ascii_tolower(u)));
+    } else {
+      cleaned.push_back(' ');
     }
+  }
+  return absl::StrSplit(cleaned, ' ', absl::SkipEmpty());
+}
+
+bool ContainsPhrase(const std::vector<std::string>& words, const std::vector<std::string>& phrase) {
+  if (phrase.size() > words.size()) return false;
+  for (size_t i = 0; i + phrase.size() <= words.size(); ++i) {
+    if (std::equal(phrase.begin(), phrase.end(), words.begin() + static_cast<long>(i))) return true;
   }
   return false;
 }
 
-AnswerDecision Make(Decision d, double confidence, const char* reason) {
-  AnswerDecision out;
-  out.decision = d;
-  out.confidence = confidence;
-  out.reason = reason;
-  return out;
+bool ContainsAny(const std::vector<std::string>& words,
+                 const std::vector<std::vector<std::string>>& phrases) {
+  return std::any_of(phrases.begin(), phrases.end(),
+                     [&](const auto& p) { return ContainsPhrase(words, p); });
 }
+
+// Explicit yes-words. "i can come" or "on my way" without one of these is not enough: such
+// phrases are what off-topic speech is most often misheard as.
+const std::vector<std::vector<std::string>>& YesPhrases() {
+  static const auto* p = new std::vector<std::vector<std::string>>{
+      {"yes"}, {"yeah"},         {"yep"}, {"yup"},      {"sure"},        {"okay"},
+      {"ok"},  {"of", "course"}, {"oui"}, {"d'accord"}, {"bien", "sûr"}, {"affirmative"}};
+  return *p;
+}
+
+const std::vector<std::vector<std::string>>& NoPhrases() {
+  static const auto* p = new std::vector<std::vector<std::string>>{
+      {"no"},         {"nope"}, {"nah"},    {"sorry"},       {"cannot"},     {"can't"},
+      {"can", "not"}, {"not"},  {"busy"},   {"unavailable"}, {"won't"},      {"negative"},
+      {"non"},        {"pas"},  {"désolé"}, {"occupé"},      {"impossible"}, {"never"}};
+  return *p;
+}
+
+// A yes needs the recognizer to be at least this sure that the audio is what it heard.
+constexpr double kMinYesMatch = 0.5;
 
 }  // namespace
 
 AnswerDecision DecideAnswer(const std::string& transcript, double match_score) {
-  bool question_mark = false;
-  std::vector<std::string> words = FoldAnswerWords(transcript, &question_mark);
+  std::vector<std::string> words = Words(transcript);
   match_score = std::clamp(match_score, 0.0, 1.0);
-  const CueLexicon& cues = Cues();
-  if (words.empty()) return Make(::telephony::v1::DECISION_UNCLEAR, 1.0, "silence");
-  // A refusal is believed even when the audio matched poorly: mistaking a yes for a no only
-  // costs a call to the next person.
-  const double no_confidence = 0.9 * std::max(match_score, 0.5);
-  if (NamesSomeoneElse(words, cues)) {
-    return Make(::telephony::v1::DECISION_NO, no_confidence, "deferral");
+  AnswerDecision out;
+  if (words.empty()) {
+    out.decision = ::telephony::v1::DECISION_UNCLEAR;
+    out.confidence = 1.0;
+    return out;
   }
-  if (ContainsAny(words, cues.hedge)) return Make(::telephony::v1::DECISION_UNCLEAR, 0.6, "hedge");
-  if (question_mark || ContainsAny(words, cues.question)) {
-    return Make(::telephony::v1::DECISION_UNCLEAR, 0.6, "question");
+  bool no = ContainsAny(words, NoPhrases());
+  bool yes = ContainsAny(words, YesPhrases());
+  if (yes && !no && match_score >= kMinYesMatch) {
+    out.decision = ::telephony::v1::DECISION_YES;
+    out.confidence = 0.9 * match_score;
+  } else if (no && !yes) {
+    // A refusal is believed even when the audio matched poorly: mistaking a yes for a no only
+    // costs a call to the next person.
+    out.decision = ::telephony::v1::DECISION_NO;
+    out.confidence = 0.9 * std::max(match_score, 0.5);
+  } else {
+    out.decision = ::telephony::v1::DECISION_UNCLEAR;
+    out.confidence = yes && no ? 0.5 : 0.7;
   }
-  // Yes-phrases made of negation words are taken out before looking for refusals.
-  bool yes = false;
-  for (const Phrase& p : cues.yes_despite_negation) {
-    for (size_t at = Find(words, p); at != std::string::npos; at = Find(words, p, at)) {
-      yes = true;
-      words.erase(words.begin() + static_cast<long>(at),
-                  words.begin() + static_cast<long>(at + p.size()));
-    }
-  }
-  yes = yes || ContainsAny(words, cues.yes);
-  const bool no = ContainsAny(words, cues.no);
-  if (yes && !no) {
-    if (match_score < kMinYesConfidence) {
-      return Make(::telephony::v1::DECISION_UNCLEAR, 0.5, "low confidence");
-    }
-    return Make(::telephony::v1::DECISION_YES, 0.9 * match_score, "yes");
-  }
-  if (no && !yes) return Make(::telephony::v1::DECISION_NO, no_confidence, "refusal");
-  if (yes && no) return Make(::telephony::v1::DECISION_UNCLEAR, 0.5, "mixed");
-  return Make(::telephony::v1::DECISION_UNCLEAR, 0.7, "no cue");
+  return out;
 }
 
 }  // namespace remediator::telephony

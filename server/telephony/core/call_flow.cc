@@ -10,7 +10,6 @@
 #include "server/common/logging.h"
 #include "server/common/status_macros.h"
 #include "server/common/time_util.h"
-#include "server/telephony/core/limits.h"
 #include "server/telephony/core/number.h"
 
 namespace remediator::telephony {
@@ -24,6 +23,18 @@ std::string NewCallId() {
 }
 
 }  // namespace
+
+absl::StatusOr<HeardAnswer> HearAnswer(Stt& stt, const Audio& audio, const std::string& language) {
+  HeardAnswer out;
+  if (!HasSpeech(audio)) {
+    out.decision = DecideAnswer("");
+    return out;
+  }
+  ASSIGN_OR_RETURN(SttResult result, stt.Transcribe(audio, language));
+  out.transcript = result.transcript;
+  out.decision = DecideAnswer(result.transcript, result.match_score);
+  return out;
+}
 
 CallFlow::CallFlow(SpeechDrafter* drafter, Tts* tts, Stt* stt, Dialer* dialer, CallLog* log,
                    Clock* clock, CallFlowOptions options)
@@ -45,57 +56,12 @@ absl::StatusOr<Audio> CallFlow::Speak(const std::string& text, const std::string
   return Resample(audio, dialer_->sample_rate());
 }
 
-absl::StatusOr<std::string> CallFlow::MessageSpeech(const std::string& message,
-                                                    const std::string& language) const {
-  std::string speech = SanitizeForSpeech(message, language);
-  if (speech.empty()) return absl::InvalidArgumentError("message is empty after redaction");
-  // Every call asks the question the answer is about (a message without one gets it at the end).
-  if (speech.find('?') == std::string::npos) absl::StrAppend(&speech, " ", QuestionText(language));
-  const absl::Duration spoken = EstimateSpeechDuration(speech, options_.words_per_minute);
-  if (spoken > kMaxPrompt) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "message takes about %.0f s to speak with the question; the limit is %.0f s (about %d "
-        "words): say what broke, where, and the incident number",
-        absl::ToDoubleSeconds(spoken), absl::ToDoubleSeconds(kMaxPrompt),
-        static_cast<int>(absl::ToDoubleMinutes(kMaxPrompt) * 175) - 10));
-  }
-  return speech;
-}
-
-// An earlier call under the same key must have been asked for the same thing.
-absl::Status CallFlow::CheckSameRequest(const CallRecord& previous,
-                                        const ::telephony::v1::PlaceCallRequest& request,
-                                        const std::string& language) const {
-  const std::string prefix = absl::StrCat("idempotency_key \"", request.idempotency_key(),
-                                          "\" was used by call ", previous.call_id(), " ");
-  if (previous.number() != request.number()) {
-    return absl::AlreadyExistsError(absl::StrCat(prefix, "to number ", previous.number(),
-                                                 "; this request dials ", request.number()));
-  }
-  if (previous.incident_id() != request.incident().incident_id()) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(prefix, "about incident \"", previous.incident_id(),
-                     "\"; this request is about \"", request.incident().incident_id(), "\""));
-  }
-  if (!request.message().empty()) {
-    absl::StatusOr<std::string> speech = MessageSpeech(request.message(), language);
-    if (speech.ok() && *speech != previous.speech()) {
-      return absl::AlreadyExistsError(
-          absl::StrCat(prefix, "with another message (it said \"", previous.speech(), "\")"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<CallRecord> CallFlow::PlaceCall(const ::telephony::v1::PlaceCallRequest& request) {
-  RETURN_IF_ERROR(ValidatePlaceCallLimits(request));
   RETURN_IF_ERROR(ValidateNumber(request.number()));
   ASSIGN_OR_RETURN(std::string language, NormalizeLanguage(request.language()));
   if (request.message().empty() && !request.has_incident()) {
     return absl::InvalidArgumentError("PlaceCall needs an incident or a message to speak");
   }
-  if (!request.message().empty())
-    RETURN_IF_ERROR(MessageSpeech(request.message(), language).status());
   const std::string& key = request.idempotency_key();
   if (key.empty()) return PlaceCallLocked(request, language);
   {
@@ -109,7 +75,6 @@ absl::StatusOr<CallRecord> CallFlow::PlaceCall(const ::telephony::v1::PlaceCallR
   absl::StatusOr<CallRecord> result = [&]() -> absl::StatusOr<CallRecord> {
     ASSIGN_OR_RETURN(std::optional<CallRecord> previous, log_->FindByIdempotencyKey(key));
     if (previous.has_value()) {
-      RETURN_IF_ERROR(CheckSameRequest(*previous, request, language));
       LogInfo("PlaceCall retried; returning the first call", {{"call_id", previous->call_id()}});
       return *previous;
     }
@@ -124,17 +89,13 @@ absl::StatusOr<CallRecord> CallFlow::PlaceCallLocked(
     const ::telephony::v1::PlaceCallRequest& request, const std::string& language) {
   std::string speech;
   if (!request.message().empty()) {
-    ASSIGN_OR_RETURN(speech, MessageSpeech(request.message(), language));
+    speech = SanitizeForSpeech(request.message(), language);
+    if (speech.empty()) return absl::InvalidArgumentError("message is empty after redaction");
   } else {
     ASSIGN_OR_RETURN(DraftedSpeech drafted, drafter_->Draft(request.incident(), language));
     speech = drafted.text;
   }
   ASSIGN_OR_RETURN(Audio prompt, Speak(speech, language));
-  if (prompt.duration() > kMaxPrompt) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "the prompt takes %.1f s to speak with this voice and rate; the limit is %.0f s",
-        absl::ToDoubleSeconds(prompt.duration()), absl::ToDoubleSeconds(kMaxPrompt)));
-  }
 
   CallRecord record;
   record.set_call_id(NewCallId());
@@ -165,12 +126,6 @@ absl::StatusOr<CallRecord> CallFlow::PlaceCallLocked(
       std::string transcripts;
       for (int attempt = 1; attempt <= std::max(1, options_.max_attempts); ++attempt) {
         Audio to_play = prompt;
-        if (attempt > 1 && clock_->Now() - start >= options_.max_call_duration) {
-          record.set_error(absl::StrCat("the call reached its maximum duration of ",
-                                        absl::FormatDuration(options_.max_call_duration),
-                                        " before the question could be asked again"));
-          break;
-        }
         if (attempt > 1) {
           // A failure after the call was answered still ends in a recorded call.
           absl::StatusOr<Audio> reprompt = Speak(RepromptText(language), language);
@@ -182,18 +137,13 @@ absl::StatusOr<CallRecord> CallFlow::PlaceCallLocked(
           to_play = *std::move(reprompt);
         }
         record.set_attempts(attempt);
-        EndpointOptions endpoint = options_.endpoint;
-        endpoint.end_silence = options_.listen.end_silence;
-        AnswerListener listener(stt_, language, endpoint);
-        ListenOptions listen = options_.listen;
-        listen.on_audio = [&listener](const Audio& so_far) { return listener.OnAudio(so_far); };
-        absl::StatusOr<Audio> answer = call->PlayAndListen(to_play, listen);
+        absl::StatusOr<Audio> answer = call->PlayAndListen(to_play, options_.listen);
         if (!answer.ok()) {
           record.set_error(std::string(answer.status().message()));
           break;
         }
         last_answer = *answer;
-        absl::StatusOr<HeardAnswer> heard_or = listener.Finish(*answer);
+        absl::StatusOr<HeardAnswer> heard_or = HearAnswer(*stt_, *answer, language);
         if (!heard_or.ok()) {
           record.set_error(
               absl::StrCat("cannot transcribe the answer: ", heard_or.status().message()));

@@ -14,7 +14,6 @@
 #include "absl/synchronization/mutex.h"
 #include "server/common/clock.h"
 #include "server/telephony/core/answer_decider.h"
-#include "server/telephony/core/answer_listener.h"
 #include "server/telephony/core/call_log.h"
 #include "server/telephony/core/dialer.h"
 #include "server/telephony/core/speech_drafter.h"
@@ -28,13 +27,8 @@ struct CallFlowOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration ring_timeout = absl::Seconds(30);
   ListenOptions listen;
-  // When the answer is over (listen.end_silence is used as EndpointOptions::end_silence).
-  EndpointOptions endpoint;
   // 2: ask once more after an unclear answer.
   int max_attempts = 2;
-  // No new question is asked once the call has lasted this long (dialing excluded); the
-  // listening windows and the prompt limit (limits.h) bound a call to about this plus 40 s.
-  absl::Duration max_call_duration = absl::Minutes(2);
   // When set, the prompt and answer audio of each call are kept there as WAV files.
   std::string audio_dir;
   // Voice settings passed to the TTS.
@@ -42,16 +36,20 @@ struct CallFlowOptions {
   int words_per_minute = 0;
 };
 
+// Transcribes and decides (shared by PlaceCall and the Transcribe RPC).
+struct HeardAnswer {
+  std::string transcript;
+  AnswerDecision decision;
+};
+absl::StatusOr<HeardAnswer> HearAnswer(Stt& stt, const Audio& audio, const std::string& language);
+
 class CallFlow {
  public:
   // Everything is borrowed and must outlive the flow.
   CallFlow(SpeechDrafter* drafter, Tts* tts, Stt* stt, Dialer* dialer, CallLog* log, Clock* clock,
            CallFlowOptions options);
 
-  // InvalidArgument for a bad number, neither incident nor message, an unsupported language,
-  // a field over its limit or not UTF-8 (limits.h), a message that takes longer than
-  // kMaxPrompt to speak. AlreadyExists, naming the difference, when the idempotency key was
-  // used by an earlier call with another number, incident or message.
+  // InvalidArgument for a bad number, neither incident nor message, an unsupported language.
   // A call that was not answered is not an error: its record says busy / no_answer / failed.
   // Errors of the log itself (cannot append) are returned.
   absl::StatusOr<CallRecord> PlaceCall(const ::telephony::v1::PlaceCallRequest& request);
@@ -60,12 +58,6 @@ class CallFlow {
   absl::StatusOr<CallRecord> PlaceCallLocked(const ::telephony::v1::PlaceCallRequest& request,
                                              const std::string& language);
   absl::StatusOr<Audio> Speak(const std::string& text, const std::string& language);
-  // The sanitized message with the question; InvalidArgument when it is too long to speak.
-  absl::StatusOr<std::string> MessageSpeech(const std::string& message,
-                                            const std::string& language) const;
-  absl::Status CheckSameRequest(const CallRecord& previous,
-                                const ::telephony::v1::PlaceCallRequest& request,
-                                const std::string& language) const;
 
   SpeechDrafter* drafter_;
   Tts* tts_;

@@ -1,7 +1,5 @@
 #include "server/telephony/core/csv.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 
 namespace remediator::telephony {
@@ -27,13 +25,11 @@ std::string UnneutralizeFormula(const std::string& cell) {
   return cell;
 }
 
-std::string FormatCsvRow(const std::vector<std::string>& cells,
-                         const std::vector<size_t>& verbatim) {
+std::string FormatCsvRow(const std::vector<std::string>& cells) {
   std::string out;
   for (size_t i = 0; i < cells.size(); ++i) {
     if (i > 0) out.push_back(',');
-    const bool as_is = std::find(verbatim.begin(), verbatim.end(), i) != verbatim.end();
-    std::string cell = as_is ? cells[i] : NeutralizeFormula(cells[i]);
+    std::string cell = NeutralizeFormula(cells[i]);
     if (cell.find_first_of(",\"\r\n") == std::string::npos) {
       out += cell;
       continue;
@@ -45,7 +41,7 @@ std::string FormatCsvRow(const std::vector<std::string>& cells,
     }
     out.push_back('"');
   }
-  out += "\r\n";
+  out.push_back('\n');
   return out;
 }
 

@@ -20,11 +20,10 @@ std::string NeutralizeFormula(const std::string& cell);
 // Removes one leading apostrophe.
 std::string UnneutralizeFormula(const std::string& cell);
 
-// One row: cells neutralized (except the columns listed in `verbatim`, whose values were
-// validated and cannot start a formula), quoted when they hold a comma, quote, CR or LF (quotes
-// doubled), joined by commas and terminated by CRLF (RFC 4180 section 2).
-std::string FormatCsvRow(const std::vector<std::string>& cells,
-                         const std::vector<size_t>& verbatim = {});
+// One row: cells neutralized, quoted when they hold a comma, quote, CR or LF (quotes doubled),
+// joined by commas and terminated by "\n" (Python's csv and spreadsheets read it; RFC 4180
+// readers accept both line ends).
+std::string FormatCsvRow(const std::vector<std::string>& cells);
 
 struct CsvParseResult {
   std::vector<std::vector<std::string>> rows;  // cells un-neutralized

@@ -8,7 +8,6 @@
 #ifndef REMEDIATOR_SERVER_TELEPHONY_CORE_DIALER_H_
 #define REMEDIATOR_SERVER_TELEPHONY_CORE_DIALER_H_
 
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,12 +33,8 @@ struct DialOptions {
 struct ListenOptions {
   // After the prompt has been played, listen at most this long.
   absl::Duration window = absl::Seconds(8);
-  // Without on_audio: stop early once speech was heard and then this much silence followed.
-  absl::Duration end_silence = absl::Milliseconds(400);
-  // When set, called with the answer so far (from where listening started, at the dialer's
-  // rate) each time more audio arrived; listening stops when it returns true (AnswerListener).
-  // Dialers that receive text instead of audio (Twilio) do not call it.
-  std::function<bool(const Audio&)> on_audio;
+  // Stop early once speech was heard and then this much silence followed.
+  absl::Duration end_silence = absl::Milliseconds(1200);
 };
 
 // One call. Not thread-safe: one caller drives it. Destruction hangs up and frees everything.

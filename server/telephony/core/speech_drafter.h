@@ -33,10 +33,9 @@ class SpeechDrafter {
 // "en" for "", "en", "en-US"...; "fr" for "fr", "fr-FR"...; InvalidArgument otherwise.
 absl::StatusOr<std::string> NormalizeLanguage(const std::string& language);
 
-// Makes free text safe and useful to speak: secrets redacted (RedactSecrets), every URL
-// replaced by "a link" (so credentials in URLs are never spoken), redaction markers by "a
-// hidden value", Kubernetes generated suffixes dropped ("nginx-7d9f8b6c5-x2k4q" -> "nginx"),
-// digests, hashes and UUIDs dropped, control characters by spaces, whitespace collapsed.
+// Makes free text safe to speak: secrets redacted (RedactSecrets), every URL replaced by "a
+// link" (so credentials in URLs are never spoken), redaction markers by "a hidden value",
+// control characters by spaces, runs of whitespace collapsed.
 std::string SanitizeForSpeech(const std::string& text, const std::string& language);
 
 // About how long `text` takes to read aloud at `words_per_minute` (espeak-ng's default is 175).
@@ -48,17 +47,17 @@ std::string QuestionText(const std::string& language);
 std::string RepromptText(const std::string& language);
 
 // Fills a fixed template from the incident: who is calling, what failed where, what was tried
-// and why it did not work, the incident id, then the question. Empty fields are left out;
-// details are dropped and long fields shortened so that the text reads in kTargetSpeech (20 s).
-// Names are spoken without generated suffixes or hashes (SanitizeForSpeech).
+// and why it did not work, the incident id, then the question. Empty fields are left out; long
+// fields are shortened so that the text reads in about 20 to 40 seconds.
 class TemplateSpeechDrafter final : public SpeechDrafter {
  public:
   absl::StatusOr<DraftedSpeech> Draft(const IncidentSummary& incident,
                                       const std::string& language) override;
 
  private:
-  static absl::StatusOr<DraftedSpeech> DraftWithDetail(const IncidentSummary& incident,
-                                                       const std::string& lang, int detail);
+  static absl::StatusOr<DraftedSpeech> DraftWithLimit(const IncidentSummary& incident,
+                                                      const std::string& lang,
+                                                      size_t max_field_words);
 };
 
 }  // namespace remediator::telephony

@@ -7,7 +7,6 @@
 #include "server/common/grpc_status.h"
 #include "server/common/logging.h"
 #include "server/common/time_util.h"
-#include "server/telephony/core/limits.h"
 
 namespace remediator::telephony {
 namespace {
@@ -61,11 +60,6 @@ grpc::Status TelephonyService::DraftSpeech(grpc::ServerContext*,
                                            const ::telephony::v1::DraftSpeechRequest* request,
                                            ::telephony::v1::DraftSpeechResponse* response) {
   if (!request->has_incident()) return Invalid("DraftSpeech needs an incident");
-  if (absl::Status s = ValidateIncident(request->incident()); !s.ok()) return ToGrpcStatus(s);
-  if (request->language().size() > kMaxLanguageBytes) {
-    return Invalid(absl::StrCat("language is ", request->language().size(), " bytes; the limit is ",
-                                kMaxLanguageBytes, " bytes"));
-  }
   absl::StatusOr<DraftedSpeech> speech = drafter_->Draft(request->incident(), request->language());
   if (!speech.ok()) return ToGrpcStatus(speech.status());
   response->set_text(speech->text);
@@ -81,18 +75,6 @@ grpc::Status TelephonyService::Synthesize(grpc::ServerContext*,
   absl::StatusOr<std::string> language = NormalizeLanguage(request->language());
   if (!language.ok()) return ToGrpcStatus(language.status());
   std::string text = SanitizeForSpeech(request->text(), *language);
-  if (request->text().size() > kMaxTextBytes) {
-    return Invalid(absl::StrCat("text is ", request->text().size(), " bytes; the limit is ",
-                                kMaxTextBytes, " bytes"));
-  }
-  if (request->voice().size() > kMaxVoiceBytes) {
-    return Invalid(absl::StrCat("voice is ", request->voice().size(), " bytes; the limit is ",
-                                kMaxVoiceBytes, " bytes"));
-  }
-  if (request->words_per_minute() > kMaxWordsPerMinute) {
-    return Invalid(absl::StrCat("words_per_minute ", request->words_per_minute(),
-                                " is above the limit of ", kMaxWordsPerMinute));
-  }
   if (text.empty()) return Invalid("text is empty: give the words to speak in `text`");
   if (text.size() > kMaxTextBytes) {
     return Invalid(absl::StrCat("text is ", text.size(), " bytes; at most ", kMaxTextBytes));
@@ -121,18 +103,10 @@ grpc::Status TelephonyService::Transcribe(grpc::ServerContext*,
                                           const ::telephony::v1::TranscribeRequest* request,
                                           ::telephony::v1::TranscribeResponse* response) {
   if (request->audio().empty()) return Invalid("audio is empty: send a WAV file in `audio`");
-  if (request->audio().size() > kMaxAudioBytes) {
-    return Invalid(absl::StrCat("audio is ", request->audio().size(), " bytes; the limit is ",
-                                kMaxAudioBytes, " bytes (a WAV of about a minute)"));
-  }
   absl::StatusOr<std::string> language = NormalizeLanguage(request->language());
   if (!language.ok()) return ToGrpcStatus(language.status());
   absl::StatusOr<Audio> audio = DecodeWav(request->audio());
   if (!audio.ok()) return ToGrpcStatus(audio.status());
-  if (audio->duration() > kMaxAudioDuration) {
-    return Invalid(absl::StrCat("audio lasts ", absl::FormatDuration(audio->duration()),
-                                "; the limit is ", absl::FormatDuration(kMaxAudioDuration)));
-  }
   absl::StatusOr<HeardAnswer> heard = HearAnswer(*stt_, *audio, *language);
   if (!heard.ok()) return ToGrpcStatus(heard.status());
   response->set_transcript(heard->transcript);
@@ -182,10 +156,6 @@ grpc::Status TelephonyService::ListCalls(grpc::ServerContext*,
   size_t offset = 0;
   if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
     return Invalid("page_token is not one returned by ListCalls");
-  }
-  if (request->incident_id().size() > kMaxIncidentFieldBytes || request->number().size() > 256) {
-    return Invalid(absl::StrCat("incident_id or number is too long (limits ",
-                                kMaxIncidentFieldBytes, " and 256 bytes)"));
   }
   CallFilter filter;
   filter.incident_id = request->incident_id();

@@ -20,11 +20,6 @@ class TelephonyService final : public ::telephony::v1::Telephony::Service {
  public:
   // Longest text Synthesize accepts (characters).
   static constexpr size_t kMaxTextBytes = 8000;
-  static constexpr size_t kMaxVoiceBytes = 64;
-  static constexpr int kMaxWordsPerMinute = 600;
-  // Transcribe: a WAV of about a minute at 16 kHz; the gRPC receive limit (main.cc) is above.
-  static constexpr size_t kMaxAudioBytes = 2 * 1024 * 1024;
-  static constexpr absl::Duration kMaxAudioDuration = absl::Seconds(65);
 
   // `guard` lets each call in (token, role, parsable request) before its handler runs.
   // `metrics` may be null (nothing counted).

@@ -8,11 +8,9 @@
 #include <deque>
 #include <thread>
 
-#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "server/common/time_util.h"
 #include "server/telephony/adapters/csv_call_log.h"
-#include "server/telephony/core/limits.h"
 #include "tests/server/telephony/test_util.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
@@ -29,8 +27,6 @@ using ::telephony::v1::CALL_OUTCOME_FAILED;
 using ::telephony::v1::DECISION_NO;
 using ::telephony::v1::DECISION_UNCLEAR;
 using ::telephony::v1::DECISION_YES;
-using ::testing::AllOf;
-using ::testing::HasSubstr;
 
 // Speech is one sample per character, so tests can tell texts apart by length.
 class FakeTts final : public Tts {
@@ -255,84 +251,6 @@ TEST_F(CallFlowTest, RejectsBadRequestsWithoutDialing) {
   r.set_language("de");
   EXPECT_THAT(flow_->PlaceCall(r), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_TRUE(dialer_.dialed.empty());
-}
-
-TEST_F(CallFlowTest, KeyReusedForAnotherRequestIsAlreadyExistsNamingTheDifference) {
-  dialer_.script.answers = {100};
-  auto request = Request();
-  request.set_idempotency_key("k-1");
-  ASSERT_THAT(flow_->PlaceCall(request), IsOk());
-  auto other_number = request;
-  other_number.set_number("+33612345679");
-  EXPECT_THAT(
-      flow_->PlaceCall(other_number),
-      StatusIs(absl::StatusCode::kAlreadyExists,
-               AllOf(HasSubstr("k-1"), HasSubstr("+33612345678"), HasSubstr("+33612345679"))));
-  auto other_incident = request;
-  other_incident.mutable_incident()->set_incident_id("inc-2");
-  EXPECT_THAT(flow_->PlaceCall(other_incident),
-              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("inc-2")));
-  auto other_message = request;
-  other_message.set_message("Something else broke. Can you intervene?");
-  EXPECT_THAT(flow_->PlaceCall(other_message),
-              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("another message")));
-  // The same request is a retry: the first record, no new call.
-  EXPECT_THAT(flow_->PlaceCall(request), IsOk());
-  EXPECT_EQ(dialer_.dialed.size(), 1u);
-}
-
-TEST_F(CallFlowTest, MessagesAreBoundedAndEndWithTheQuestion) {
-  dialer_.script.answers = {100};
-  auto request = Request();
-  request.set_message("Disk full on db-1, incident 42.");
-  auto r = flow_->PlaceCall(request);
-  ASSERT_THAT(r, IsOk());
-  EXPECT_EQ(r->speech(), "Disk full on db-1, incident 42. " + QuestionText("en"));
-
-  request.set_message(std::string(kMaxMessageBytes + 1, 'a'));
-  EXPECT_THAT(flow_->PlaceCall(request),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("message"), HasSubstr(absl::StrCat(kMaxMessageBytes)))));
-  std::string long_words;
-  for (int i = 0; i < 110; ++i) long_words += "word ";
-  request.set_message(long_words);
-  EXPECT_THAT(flow_->PlaceCall(request),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("the limit is 30 s")));
-  request.set_message("bad \xff byte");
-  EXPECT_THAT(flow_->PlaceCall(request),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not valid UTF-8")));
-  request = Request();
-  request.set_idempotency_key(std::string(300, 'k'));
-  EXPECT_THAT(flow_->PlaceCall(request),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("idempotency_key")));
-  EXPECT_EQ(dialer_.dialed.size(), 1u);
-}
-
-// A prompt that the voice makes longer than 30 s is refused before dialing.
-TEST_F(CallFlowTest, PromptLongerThanThirtySecondsIsNotDialed) {
-  class SlowTts final : public Tts {
-   public:
-    absl::StatusOr<Audio> Synthesize(const TtsRequest&) override {
-      return Audio{8000, std::vector<int16_t>(8000 * 31, 1000)};
-    }
-    std::string engine() const override { return "slow"; }
-  } slow;
-  CallFlow flow(&drafter_, &slow, &stt_, &dialer_, log_.get(), &clock_, CallFlowOptions{});
-  EXPECT_THAT(flow.PlaceCall(Request()),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("limit is 30 s")));
-  EXPECT_TRUE(dialer_.dialed.empty());
-}
-
-TEST_F(CallFlowTest, NoQuestionIsAskedAgainPastTheMaximumCallDuration) {
-  CallFlowOptions options;
-  options.max_call_duration = absl::Seconds(5);  // each fake PlayAndListen takes 10 s
-  CallFlow flow(&drafter_, &tts_, &stt_, &dialer_, log_.get(), &clock_, options);
-  dialer_.script.answers = {300, 100};
-  auto r = flow.PlaceCall(Request());
-  ASSERT_THAT(r, IsOk());
-  EXPECT_EQ(r->attempts(), 1);
-  EXPECT_EQ(r->decision(), DECISION_UNCLEAR);
-  EXPECT_THAT(r->error(), HasSubstr("maximum duration"));
 }
 
 }  // namespace

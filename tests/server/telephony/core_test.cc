@@ -11,7 +11,6 @@
 #include "server/telephony/adapters/baresip_ctrl.h"
 #include "server/telephony/core/answer_decider.h"
 #include "server/telephony/core/audio.h"
-#include "server/telephony/core/limits.h"
 #include "server/telephony/core/number.h"
 #include "server/telephony/core/speech_drafter.h"
 #include "tests/testing/status_matchers.h"
@@ -24,7 +23,6 @@ using ::remediator::testing::StatusIs;
 using ::telephony::v1::DECISION_NO;
 using ::telephony::v1::DECISION_UNCLEAR;
 using ::telephony::v1::DECISION_YES;
-using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -49,17 +47,16 @@ TEST(NumberTest, RejectsEverythingElseWithAClearMessage) {
   EXPECT_THAT(ValidateNumber("tel:+33612345678"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(AnswerDeciderTest, YesNeedsAnExplicitCommitment) {
+TEST(AnswerDeciderTest, YesNeedsAnExplicitYesWord) {
   EXPECT_EQ(DecideAnswer("yes i can come").decision, DECISION_YES);
   EXPECT_EQ(DecideAnswer("Yeah, on my way!").decision, DECISION_YES);
   EXPECT_EQ(DecideAnswer("okay i will handle it").decision, DECISION_YES);
   EXPECT_EQ(DecideAnswer("oui j'arrive").decision, DECISION_YES);
   EXPECT_EQ(DecideAnswer("d'accord").decision, DECISION_YES);
-  // A full commitment is a yes cue (phrasings.cc); a bare word or a vague one is not.
-  EXPECT_EQ(DecideAnswer("i can come").decision, DECISION_YES);
+  // Without a yes-word it is not a yes.
+  EXPECT_EQ(DecideAnswer("i can come").decision, DECISION_UNCLEAR);
   EXPECT_EQ(DecideAnswer("coming").decision, DECISION_UNCLEAR);
-  EXPECT_EQ(DecideAnswer("i will do it").decision, DECISION_YES);  // "will do"
-  EXPECT_EQ(DecideAnswer("i will").decision, DECISION_UNCLEAR);
+  EXPECT_EQ(DecideAnswer("i will do it").decision, DECISION_UNCLEAR);
 }
 
 TEST(AnswerDeciderTest, RefusalsAreNo) {
@@ -111,49 +108,17 @@ TEST(TemplateDrafterTest, EnglishExplainsAndEndsWithOneQuestion) {
   auto speech = drafter.Draft(FullIncident(), "en");
   ASSERT_THAT(speech, IsOk());
   EXPECT_EQ(speech->source, "template");
-  EXPECT_THAT(speech->text, HasSubstr("deployment nginx in namespace shop"));
+  EXPECT_THAT(speech->text, HasSubstr("deployment nginx, in namespace shop, on cluster prod-eu"));
   EXPECT_THAT(speech->text, HasSubstr("ran out of memory"));
   EXPECT_THAT(speech->text, HasSubstr("raised the memory limit from 4Mi to 32Mi"));
   EXPECT_THAT(speech->text, HasSubstr("inc-7"));
   EXPECT_TRUE(absl::EndsWith(speech->text, "Can you intervene? Please answer yes or no."));
   EXPECT_EQ(std::count(speech->text.begin(), speech->text.end(), '?'), 1);
-  EXPECT_GE(speech->estimated_duration, absl::Seconds(8));
-  EXPECT_LE(speech->estimated_duration, kTargetSpeech);
+  EXPECT_GE(speech->estimated_duration, absl::Seconds(20));
+  EXPECT_LE(speech->estimated_duration, absl::Seconds(40));
 }
 
-// What broke, where, what was tried, the incident number and the question, in about 20 s;
-// no pod hashes, digests or URLs.
-TEST(TemplateDrafterTest, SpeechPeopleCanActOn) {
-  TemplateSpeechDrafter drafter;
-  IncidentSummary i = FullIncident();
-  i.set_workload_name("nginx-7d9f8b6c5-x2k4q");
-  i.clear_error_class();  // the summary says what broke
-  i.set_summary(
-      "nginx-7d9f8b6c5-x2k4q restarted 12 times, image sha256:4b1e2c3d4e5f60718293a4b5c6d7e8f9 "
-      "6dcb09b5b578 https://grafana.example.com/d/abc");
-  auto speech = drafter.Draft(i, "en");
-  ASSERT_THAT(speech, IsOk());
-  for (const char* noise :
-       {"7d9f8b6c5", "x2k4q", "sha256", "4b1e2c3d", "6dcb09b5b578", "https", "grafana"}) {
-    EXPECT_THAT(speech->text, Not(HasSubstr(noise))) << speech->text;
-  }
-  EXPECT_THAT(speech->text, HasSubstr("deployment nginx"));
-  EXPECT_THAT(speech->text, HasSubstr("restarted 12 times"));
-  EXPECT_THAT(speech->text, HasSubstr("raised the memory limit"));  // what was tried
-  EXPECT_THAT(speech->text, HasSubstr("inc-7"));
-  EXPECT_TRUE(absl::EndsWith(speech->text, "Please answer yes or no."));
-  EXPECT_LE(speech->estimated_duration, kTargetSpeech) << speech->text;
-}
-
-TEST(SanitizeForSpeechTest, KeepsOrdinaryNamesAndNumbers) {
-  EXPECT_EQ(SanitizeForSpeech("web-0 and api-v2 failed 4xx checks, e2e too", "en"),
-            "web-0 and api-v2 failed 4xx checks, e2e too");
-  EXPECT_EQ(SanitizeForSpeech("agent-x2k4q on node-pool-1", "en"), "agent on node-pool-1");
-  EXPECT_EQ(SanitizeForSpeech("nginx-proxy is down", "en"), "nginx-proxy is down");
-  EXPECT_EQ(SanitizeForSpeech("id 123e4567-e89b-12d3-a456-426614174000 gone", "en"), "id gone");
-}
-
-TEST(TemplateDrafterTest, FrenchAndShortIncidentsAreShortToo) {
+TEST(TemplateDrafterTest, FrenchAndShortIncidentsStayAtLeastTwentySeconds) {
   TemplateSpeechDrafter drafter;
   IncidentSummary small;
   small.set_workload_name("api");
@@ -161,13 +126,13 @@ TEST(TemplateDrafterTest, FrenchAndShortIncidentsAreShortToo) {
   ASSERT_THAT(fr, IsOk());
   EXPECT_THAT(fr->text, HasSubstr("L'application api"));
   EXPECT_TRUE(absl::EndsWith(fr->text, "Pouvez-vous intervenir ? Répondez par oui ou par non."));
-  EXPECT_LE(fr->estimated_duration, kTargetSpeech);
+  EXPECT_GE(fr->estimated_duration, absl::Seconds(18));
   auto en = drafter.Draft(small, "");
   ASSERT_THAT(en, IsOk());
-  EXPECT_LE(en->estimated_duration, kTargetSpeech);
+  EXPECT_GE(en->estimated_duration, absl::Seconds(18));
 }
 
-TEST(TemplateDrafterTest, LongFieldsAreShortenedToStayUnderTwentySeconds) {
+TEST(TemplateDrafterTest, LongFieldsAreShortenedToStayUnderFortySeconds) {
   TemplateSpeechDrafter drafter;
   IncidentSummary i = FullIncident();
   std::string lots;
@@ -177,16 +142,7 @@ TEST(TemplateDrafterTest, LongFieldsAreShortenedToStayUnderTwentySeconds) {
   i.set_why_it_failed(lots);
   auto speech = drafter.Draft(i, "en");
   ASSERT_THAT(speech, IsOk());
-  EXPECT_LE(speech->estimated_duration, kTargetSpeech);
-  // Past the limits: a clear error naming the field and the limit.
-  i.set_summary(std::string(kMaxIncidentFieldBytes + 1, 'a'));
-  EXPECT_THAT(drafter.Draft(i, "en"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("incident.summary"), HasSubstr("4096"))));
-  i.set_summary("bad \xC3\x28 utf-8");
-  EXPECT_THAT(drafter.Draft(i, "en"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("incident.summary"), HasSubstr("not valid UTF-8"))));
+  EXPECT_LE(speech->estimated_duration, absl::Seconds(40));
 }
 
 TEST(TemplateDrafterTest, SecretsAndUrlsAreNeverSpoken) {
@@ -201,8 +157,7 @@ TEST(TemplateDrafterTest, SecretsAndUrlsAreNeverSpoken) {
                              "grafana.example.com", "[REDACTED]"}) {
     EXPECT_THAT(speech->text, Not(HasSubstr(secret)));
   }
-  EXPECT_EQ(SanitizeForSpeech("see https://grafana.example.com/d/xyz?token=supersecret", "en"),
-            "see a link");
+  EXPECT_THAT(speech->text, HasSubstr("a link"));
 }
 
 TEST(TemplateDrafterTest, RejectsEmptyIncidentsAndUnknownLanguages) {

@@ -197,7 +197,73 @@ TEST_F(SpeechTest, DecidesSpokenAnswersOverThePhoneChannel) {
   EXPECT_NE(hiss.decision.decision, DECISION_YES) << hiss.transcript;
 }
 
-// The grid of voices, speeds, noise levels and phrasings is speech_grid_test.cc.
+// A grid of voices x speeds x noise levels over yes / no / off-topic answers. Accuracy is
+// reported; a false yes (a no or an off-topic answer decided YES) must never happen.
+TEST_F(SpeechTest, AccuracyGridHasNoFalseYes) {
+  const std::vector<Case> answers = {
+      {"yes I can come", DECISION_YES},
+      {"yes", DECISION_YES},
+      {"sure, on my way", DECISION_YES},
+      {"okay, I will handle it", DECISION_YES},
+      {"no", DECISION_NO},
+      {"no I cannot", DECISION_NO},
+      {"I am busy", DECISION_NO},
+      {"sorry, not now", DECISION_NO},
+      {"the weather is nice today", DECISION_UNCLEAR},
+      {"what is going on", DECISION_UNCLEAR},
+  };
+  // TELEPHONY_FULL_GRID=1 runs 4 voices x 3 speeds (360 answers, ~2-3 min); the default is
+  // 3 voices x 2 speeds (180 answers).
+  const bool full = std::getenv("TELEPHONY_FULL_GRID") != nullptr;
+  const std::vector<std::string> voices =
+      full ? std::vector<std::string>{"en-us", "en", "en-us+f3", "en-us+m7"}
+           : std::vector<std::string>{"en-us", "en-us+f3", "en-us+m7"};
+  const std::vector<int> speeds =
+      full ? std::vector<int>{140, 175, 220} : std::vector<int>{140, 220};
+  const std::vector<double> noises = {0, 0.01, 0.03};
+  int total = 0, right = 0, false_yes = 0, missed_yes = 0, yes_total = 0;
+  std::map<std::string, std::pair<int, int>> per_noise;
+  for (const auto& voice : voices) {
+    for (int wpm : speeds) {
+      for (double noise : noises) {
+        for (const Case& c : answers) {
+          HeardAnswer heard = Hear(PhoneChannel(Say(c.text, voice, wpm), noise));
+          Decision got = heard.decision.decision;
+          ++total;
+          auto& pn = per_noise[absl::StrCat("noise vol ", noise)];
+          ++pn.second;
+          bool ok = got == c.want || (c.want == DECISION_UNCLEAR && got == DECISION_NO);
+          if (ok) {
+            ++right;
+            ++pn.first;
+          }
+          if (c.want == DECISION_YES) {
+            ++yes_total;
+            if (got != DECISION_YES) ++missed_yes;
+          }
+          if (got == DECISION_YES && c.want != DECISION_YES) {
+            ++false_yes;
+            ADD_FAILURE() << "false yes: \"" << c.text << "\" voice " << voice << " wpm " << wpm
+                          << " noise " << noise << " heard \"" << heard.transcript << "\"";
+          }
+          if (!ok) {
+            std::printf("miss: %-28s %-9s %3d wpm noise %.2f -> %s \"%s\"\n", c.text.c_str(),
+                        voice.c_str(), wpm, noise, ::telephony::v1::Decision_Name(got).c_str(),
+                        heard.transcript.c_str());
+          }
+        }
+      }
+    }
+  }
+  std::printf("accuracy grid: %d/%d right (%.1f%%), false yes %d, missed yes %d/%d\n", right, total,
+              100.0 * right / total, false_yes, missed_yes, yes_total);
+  for (const auto& [name, counts] : per_noise) {
+    std::printf("  %s: %d/%d\n", name.c_str(), counts.first, counts.second);
+  }
+  RecordProperty("accuracy_percent", absl::StrFormat("%.1f", 100.0 * right / total));
+  EXPECT_EQ(false_yes, 0);
+  EXPECT_GE(right * 10, total * 8) << "accuracy below 80%";
+}
 
 }  // namespace
 }  // namespace remediator::telephony

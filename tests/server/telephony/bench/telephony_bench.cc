@@ -1,7 +1,6 @@
 // Benchmarks of the telephony server's hot paths:
 //   - TTS: seconds of audio produced per CPU-second by espeak-ng in-process (+ resampling);
 //   - decision latency: pocketsphinx (grammar + verification pass) + yes/no rule per answer;
-//   - end of answer -> decision in real time (endpointing + decoding), before and after;
 //   - call setup on loopback: dial -> CALL_ESTABLISHED against a live baresip callee, and the
 //     whole Dial() including starting our baresip;
 //   - one CSV call-log append (flock + write + fsync).
@@ -19,7 +18,6 @@
 #include "server/telephony/adapters/free_port.h"
 #include "server/telephony/adapters/pocketsphinx_stt.h"
 #include "server/telephony/adapters/subprocess.h"
-#include "server/telephony/core/answer_listener.h"
 #include "server/telephony/core/call_flow.h"
 #include "server/telephony/core/speech_drafter.h"
 #include "tests/server/telephony/test_util.h"
@@ -98,78 +96,6 @@ void BM_DecisionLatency(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_DecisionLatency)->Arg(0)->Arg(1)->ArgName("no")->Unit(benchmark::kMillisecond);
-
-// End of answer -> decision, in real time: the answer (espeak-ng over the phone channel,
-// then silence) arrives in 20 ms chunks at the pace of a call, as the SIP dialer's listening
-// loop delivers it, and the wall time from the chunk holding the last speech to the decision is
-// measured. Arg "after" 1: AnswerListener (end_silence 400 ms, decoding during the pause).
-// Arg 0, the baseline of the same run: the earlier behaviour, a fixed 1.2 s end-of-speech wait
-// (LastSpeechEnd) and the decode only then.
-void BM_EndOfAnswerToDecision(benchmark::State& state) {
-  TempDir dir;
-  auto stt = PocketsphinxStt::Create(POCKETSPHINX_MODELDIR, dir.path() + "/ps");
-  if (!stt.ok()) {
-    state.SkipWithError(std::string(stt.status().message()).c_str());
-    return;
-  }
-  const bool after = state.range(0) != 0;
-  EspeakTts tts;
-  TtsRequest request;
-  request.text = state.range(1) == 0 ? "Yes, I can come." : "No, I can't.";
-  Audio line{8000, std::vector<int16_t>(4000, 0)};
-  Audio speech = Resample(*tts.Synthesize(request), 8000);
-  line.samples.insert(line.samples.end(), speech.samples.begin(), speech.samples.end());
-  const size_t speech_end = FindSpeech(line, EndpointOptions{}).end;
-  AppendSilence(line, absl::Seconds(3));
-  const size_t chunk = 160;  // 20 ms
-  std::vector<double> latencies_ms;
-  int yes = 0;
-  for (auto _ : state) {
-    AnswerListener listener(stt->get(), "en", EndpointOptions{});
-    Audio so_far{8000, {}};
-    const absl::Time start = absl::Now();
-    absl::Time speech_over = absl::InfiniteFuture();
-    for (size_t at = 0; at < line.samples.size(); at += chunk) {
-      // The chunk ending at `at + chunk` arrives at that point of the call.
-      absl::Time arrives = start + absl::Seconds(double(at + chunk) / 8000);
-      absl::SleepFor(arrives - absl::Now());
-      const size_t end = std::min(line.samples.size(), at + chunk);
-      so_far.samples.insert(so_far.samples.end(), line.samples.begin() + static_cast<long>(at),
-                            line.samples.begin() + static_cast<long>(end));
-      if (speech_over == absl::InfiniteFuture() && end >= speech_end) speech_over = absl::Now();
-      bool over;
-      if (after) {
-        over = listener.OnAudio(so_far);
-      } else {
-        const absl::Duration last = LastSpeechEnd(so_far, absl::ZeroDuration());
-        over =
-            last > absl::ZeroDuration() &&
-            absl::Seconds(double(so_far.samples.size()) / 8000) - last >= absl::Milliseconds(1200);
-      }
-      if (over) break;
-    }
-    auto heard = after ? listener.Finish(so_far) : HearAnswer(**stt, so_far, "en");
-    latencies_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - speech_over));
-    if (!heard.ok()) {
-      state.SkipWithError(std::string(heard.status().message()).c_str());
-      return;
-    }
-    yes += heard->decision.decision == ::telephony::v1::DECISION_YES ? 1 : 0;
-  }
-  state.counters["decided_yes"] = yes;
-  std::sort(latencies_ms.begin(), latencies_ms.end());
-  state.counters["end_to_decision_ms_median"] = latencies_ms[latencies_ms.size() / 2];
-  state.counters["end_to_decision_ms_max"] = latencies_ms.back();
-}
-BENCHMARK(BM_EndOfAnswerToDecision)
-    ->Args({0, 0})
-    ->Args({1, 0})
-    ->Args({0, 1})
-    ->Args({1, 1})
-    ->ArgNames({"after", "no"})
-    ->Iterations(5)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
 
 void BM_CsvAppend(benchmark::State& state) {
   TempDir dir;
