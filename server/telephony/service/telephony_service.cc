@@ -60,6 +60,9 @@ grpc::Status TelephonyService::DraftSpeech(grpc::ServerContext*,
                                            const ::telephony::v1::DraftSpeechRequest* request,
                                            ::telephony::v1::DraftSpeechResponse* response) {
   if (!request->has_incident()) return Invalid("DraftSpeech needs an incident");
+  if (grpc::Status s = CheckLength("language", request->language(), kMaxNameBytes); !s.ok()) {
+    return s;
+  }
   absl::StatusOr<DraftedSpeech> speech = drafter_->Draft(request->incident(), request->language());
   if (!speech.ok()) return ToGrpcStatus(speech.status());
   response->set_text(speech->text);
