@@ -54,7 +54,8 @@ class SpeechTest : public ::testing::Test {
     return audio.ok() ? *audio : Audio{};
   }
 
-  // The phone channel: 8 kHz, G.711 mu-law round trip, optional white noise (sox `vol`).
+  // The phone channel: 8 kHz, G.711 mu-law round trip, optional white noise (sox `vol`). Every
+  // sox runs with -R (repeatable): the same noise each run, so the grid's result is repeatable.
   Audio PhoneChannel(const Audio& audio, double noise_volume) {
     static int n = 0;
     std::string in = absl::StrCat(dir_->path(), "/in", n, ".wav");
@@ -67,7 +68,7 @@ class SpeechTest : public ::testing::Test {
       cmd += absl::StrFormat(
           "sox -V1 -q -R -D -t wav - -e signed -b 16 -t wav - | sox -V1 -q -R -D -m -t wav - -t "
           "wav \"|sox -V1 "
-          "-q -n -r "
+          "-q -R -n -r "
           "8000 -c 1 -b 16 -t wav - synth 30 whitenoise vol %g\" -b 16 %s trim 0 %g",
           noise_volume, out, absl::ToDoubleSeconds(audio.duration()) + 2);
     } else {
