@@ -58,8 +58,8 @@
 #include "absl/time/time.h"
 #include "server/common/flags.h"
 #include "server/common/grpc_server.h"
-#include "server/remediator/core/remediation/guard.h"
 #include "server/common/tls_client.h"
+#include "server/remediator/core/remediation/guard.h"
 
 namespace remediator {
 

@@ -97,7 +97,8 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(
         "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): install Debian's "
         "`postgresql` package (scripts/install-deps.sh does)");
   }
-  const std::filesystem::path root = options.root.empty() ? ScratchRoot() : std::filesystem::path(options.root);
+  const std::filesystem::path root =
+      options.root.empty() ? ScratchRoot() : std::filesystem::path(options.root);
   std::string pattern = (root / "remediator-pg.XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     return absl::InternalError(absl::StrCat("mkdtemp: ", std::strerror(errno)));

@@ -89,7 +89,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(const std::strin
     return status;
   }
   // Notices ("relation ... already exists, skipping") are not errors; keep them off stderr.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<Connection>(new Connection(conn));
 }
 

@@ -25,10 +25,10 @@ using manifest::Str;
 
 // The word the evidence says is wrong, or nullopt.
 std::optional<std::string> BadWord(const std::string& text) {
-  for (const char* before : {"exec: \"", "stat ", "flag provided but not defined: ",
-                             "unknown flag: ", "unrecognized arguments: ", "unknown option: ",
-                             "Unknown option: ", "unknown command \"", "invalid option: \"",
-                             "invalid option -- '", "invalid option "}) {
+  for (const char* before :
+       {"exec: \"", "stat ", "flag provided but not defined: ", "unknown flag: ",
+        "unrecognized arguments: ", "unknown option: ", "Unknown option: ", "unknown command \"",
+        "invalid option: \"", "invalid option -- '", "invalid option "}) {
     std::optional<std::string> word = Between(text, before, "\": \n'");
     if (word) return word;
   }

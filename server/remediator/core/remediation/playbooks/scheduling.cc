@@ -105,9 +105,9 @@ void FixSelectors(const ClusterFacts& facts, const json& pod, const manifest::Fi
 // through). The terms list has no merge key, so it is proposed whole (patches replace it).
 void FixAffinity(const ClusterFacts& facts, const json& pod, const manifest::FieldPath& pod_path,
                  Proposal& proposal) {
-  const json& terms = At(At(At(At(pod, "affinity"), "nodeAffinity"),
-                            "requiredDuringSchedulingIgnoredDuringExecution"),
-                         "nodeSelectorTerms");
+  const json& terms = At(
+      At(At(At(pod, "affinity"), "nodeAffinity"), "requiredDuringSchedulingIgnoredDuringExecution"),
+      "nodeSelectorTerms");
   if (!terms.is_array()) return;
   json fixed_terms = terms;
   std::vector<std::string> reasons;
@@ -132,19 +132,18 @@ void FixAffinity(const ClusterFacts& facts, const json& pod, const manifest::Fie
         }
       }
       if (!changed || kept.empty()) continue;
-      reasons.push_back(absl::StrCat(key, " in ", At(expression, "values").dump(), " -> ",
-                                     kept.dump()));
+      reasons.push_back(
+          absl::StrCat(key, " in ", At(expression, "values").dump(), " -> ", kept.dump()));
       expression["values"] = kept;
     }
   }
   if (reasons.empty()) return;
-  proposal.changes.push_back(
-      {Join(pod_path, {Key("affinity"), Key("nodeAffinity"),
-                       Key("requiredDuringSchedulingIgnoredDuringExecution"),
-                       Key("nodeSelectorTerms")}),
-       fixed_terms,
-       absl::StrCat("no node has these label values; the nodes have: ",
-                    absl::StrJoin(reasons, "; "))});
+  proposal.changes.push_back({Join(pod_path, {Key("affinity"), Key("nodeAffinity"),
+                                              Key("requiredDuringSchedulingIgnoredDuringExecution"),
+                                              Key("nodeSelectorTerms")}),
+                              fixed_terms,
+                              absl::StrCat("no node has these label values; the nodes have: ",
+                                           absl::StrJoin(reasons, "; "))});
 }
 
 absl::StatusOr<Proposal> FixNodeSelector(const FixContext& context, const PlaybookOptions&) {
